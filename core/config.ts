@@ -1,0 +1,217 @@
+/**
+ * Configuration: defaults < config file < environment < command-line flags.
+ *
+ * The config file is found by cosmiconfig (`switchboard.config.{json,yaml,js,mjs,ts}`,
+ * `.switchboardrc*`, or a "switchboard" key in package.json), or named by `--config` /
+ * `SWITCHBOARD_CONFIG`. Every key can also be set by environment variable
+ * (`SWITCHBOARD_` + the key in UPPER_SNAKE_CASE; `PORT` and `HOST` work too).
+ * Unknown keys and bad values are errors that name the key and where it came from.
+ */
+import { cosmiconfig } from 'cosmiconfig';
+import { delimiter, dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { SwitchboardError } from './errors.ts';
+import { LOG_LEVELS, type LogLevel } from './log.ts';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Absolute plugin directories, in the order they are searched. */
+  pluginDirs: string[];
+  /** A client session with no traffic for this long is ended (0: never). */
+  sessionIdleTimeoutMs: number;
+  /** Default longest time for one request to a backend; a plugin's `timeoutMs` overrides it. */
+  requestTimeoutMs: number;
+  /** Items per page of the merged lists sent to clients (0: everything in one page). */
+  pageSize: number;
+  /** Accepted `Host`/`Origin` host names (DNS-rebinding protection); `*` accepts any. */
+  allowedHosts: string[];
+  maxBodyBytes: number;
+  logLevel: LogLevel;
+  /** The config file that was read, if any. */
+  configFile?: string;
+}
+
+export const DEFAULTS = {
+  port: 8490,
+  host: '0.0.0.0',
+  pluginDirs: ['plugins'],
+  sessionIdleTimeoutMs: 30 * 60 * 1000,
+  requestTimeoutMs: 60_000,
+  pageSize: 500,
+  allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
+  maxBodyBytes: 4 * 1024 * 1024,
+  logLevel: 'info' as LogLevel,
+};
+
+const settings = {
+  port: z.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  pluginDirs: z.array(z.string().min(1)),
+  sessionIdleTimeoutMs: z.number().int().min(0),
+  requestTimeoutMs: z.number().int().positive(),
+  pageSize: z.number().int().min(0),
+  allowedHosts: z.array(z.string().min(1)),
+  maxBodyBytes: z.number().int().positive(),
+  logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]),
+};
+type Key = keyof typeof settings;
+const KEYS = Object.keys(settings) as Key[];
+
+const fileSchema = z.strictObject(Object.fromEntries(KEYS.map((key) => [key, settings[key].optional()])) as {
+  [K in Key]: z.ZodOptional<(typeof settings)[K]>;
+});
+type Settings = z.infer<typeof fileSchema>;
+
+/** `sessionIdleTimeoutMs` -> `SWITCHBOARD_SESSION_IDLE_TIMEOUT_MS`. */
+export function envName(key: string): string {
+  return `SWITCHBOARD_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export interface ConfigSources {
+  /** Command-line flags already parsed (see cli.ts). */
+  flags?: { port?: string; host?: string; plugins?: string[]; config?: string; logLevel?: string };
+  env?: Record<string, string | undefined>;
+  /** Where relative paths from the environment and flags are resolved, and the config search starts. */
+  cwd: string;
+}
+
+export async function loadConfig(sources: ConfigSources): Promise<Config> {
+  const env = sources.env ?? {};
+  const flags = sources.flags ?? {};
+  const file = await readConfigFile(flags.config ?? env.SWITCHBOARD_CONFIG, sources.cwd);
+
+  const fromEnv: Record<string, unknown> = {};
+  for (const key of KEYS) {
+    const name = envName(key);
+    const raw = env[name] ?? (key === 'port' ? env.PORT : key === 'host' ? env.HOST : key === 'logLevel' ? env.LOG_LEVEL : undefined);
+    if (raw !== undefined && raw !== '' && key !== 'pluginDirs') fromEnv[key] = fromString(key, raw, `environment variable ${name}`);
+  }
+  const fromFlags: Record<string, unknown> = {};
+  if (flags.port !== undefined) fromFlags.port = fromString('port', flags.port, 'flag --port');
+  if (flags.host !== undefined) fromFlags.host = fromString('host', flags.host, 'flag --host');
+  if (flags.logLevel !== undefined) fromFlags.logLevel = fromString('logLevel', flags.logLevel, 'flag --log-level');
+  check(fromEnv, 'the environment');
+  check(fromFlags, 'the command line');
+
+  const merged = { ...DEFAULTS, ...file.settings, ...fromEnv, ...fromFlags } as Required<Settings>;
+
+  // Plugin directories add up: the file's (or the default `plugins`), then the environment's, then the flags'.
+  const base = file.settings.pluginDirs
+    ? file.settings.pluginDirs.map((dir) => resolve(file.dir, dir))
+    : DEFAULTS.pluginDirs.map((dir) => resolve(sources.cwd, dir));
+  const extra = [
+    ...(env.SWITCHBOARD_PLUGIN_DIRS ?? '').split(delimiter).filter(Boolean),
+    ...(flags.plugins ?? []),
+  ].map((dir) => resolve(sources.cwd, dir));
+
+  return {
+    port: merged.port,
+    host: merged.host,
+    pluginDirs: [...new Set([...base, ...extra])],
+    sessionIdleTimeoutMs: merged.sessionIdleTimeoutMs,
+    requestTimeoutMs: merged.requestTimeoutMs,
+    pageSize: merged.pageSize,
+    allowedHosts: merged.allowedHosts,
+    maxBodyBytes: merged.maxBodyBytes,
+    logLevel: merged.logLevel,
+    configFile: file.path,
+  };
+}
+
+/** A setting from a string (environment or flag): numbers parsed, lists split on commas. */
+function fromString(key: Key, raw: string, where: string): unknown {
+  const schema = settings[key];
+  let value: unknown = raw;
+  if (schema instanceof z.ZodNumber) value = /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  else if (schema instanceof z.ZodArray) value = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new SwitchboardError('SB_CONFIG_INVALID', `${where} (${key}): ${JSON.stringify(raw)} is not valid: ${result.error.issues[0]?.message}`, {
+      culprit: where,
+    });
+  }
+  return result.data;
+}
+
+function check(values: Record<string, unknown>, where: string): void {
+  const result = fileSchema.safeParse(values);
+  if (!result.success) throw configError(result.error, where);
+}
+
+async function readConfigFile(explicit: string | undefined, cwd: string): Promise<{ settings: Settings; dir: string; path?: string }> {
+  const importLoader = async (filepath: string) => ((await import(pathToFileURL(filepath).href)) as { default?: unknown }).default;
+  const explorer = cosmiconfig('switchboard', {
+    loaders: { '.ts': importLoader, '.mts': importLoader, '.js': importLoader, '.mjs': importLoader },
+    searchPlaces: [
+      'package.json',
+      '.switchboardrc',
+      '.switchboardrc.json',
+      '.switchboardrc.yaml',
+      '.switchboardrc.yml',
+      '.switchboardrc.js',
+      '.switchboardrc.mjs',
+      '.switchboardrc.ts',
+      'switchboard.config.json',
+      'switchboard.config.yaml',
+      'switchboard.config.yml',
+      'switchboard.config.js',
+      'switchboard.config.mjs',
+      'switchboard.config.ts',
+    ],
+    stopDir: cwd,
+  });
+  let found;
+  try {
+    found = explicit ? await explorer.load(resolve(cwd, explicit)) : await explorer.search(cwd);
+  } catch (error) {
+    const where = explicit ? `config file ${explicit}` : 'config file';
+    throw new SwitchboardError('SB_CONFIG_INVALID', `${where}: cannot be read: ${(error as Error).message}`, { cause: error, culprit: where });
+  }
+  if (!found || found.isEmpty) return { settings: {}, dir: cwd, path: found?.filepath };
+  const result = fileSchema.safeParse(found.config);
+  if (!result.success) throw configError(result.error, `config file ${found.filepath}`);
+  return { settings: result.data, dir: dirname(found.filepath), path: found.filepath };
+}
+
+function configError(error: z.ZodError, where: string): SwitchboardError {
+  const problems = error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys
+        .map((key) => {
+          const hint = closest(key, KEYS);
+          return `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
+        })
+        .join('; ');
+    }
+    if (issue.code === 'invalid_type' && issue.path.length === 0) return `must be an object of settings`;
+    return `key "${issue.path.join('.')}": ${issue.message}`;
+  });
+  return new SwitchboardError('SB_CONFIG_INVALID', `${where}: ${problems.join('; ')}`, { culprit: where });
+}
+
+/** The known key nearest to a mistyped one (edit distance at most 3), if any. */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 4;
+  for (const candidate of candidates) {
+    const d = distance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}

@@ -1,0 +1,133 @@
+/**
+ * Connecting: one MCP client connection to a plugin's backend, for one client session
+ * (or for the proxy's own probe). In-process plugins get a fresh server from their factory,
+ * linked in memory; remote plugins get their own HTTP session.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
+import type { Plugin } from './plugin.ts';
+import type { McpServerLike } from './manifest.ts';
+import { SwitchboardError, messageOf } from './errors.ts';
+
+export interface ConnectOptions {
+  /** The client session this connection serves (`probe` for the proxy's own check). */
+  sessionId: string;
+  /** Declared to the backend, so it offers what it would offer the real client. */
+  capabilities: ClientCapabilities;
+  clientInfo: Implementation;
+  /** Installs handlers on the client before it connects (backend-to-client traffic). */
+  setup?: (client: Client) => void;
+}
+
+export interface Connection {
+  client: Client;
+  /** Ends the backend session (a remote backend gets its DELETE). Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Which transport answered last time, per remote URL, so later sessions skip the failed try. */
+const remoteTransportKind = new Map<string, 'streamable-http' | 'sse'>();
+
+export async function connect(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
+  return plugin.kind === 'in-process' ? connectInProcess(plugin, options) : connectRemote(plugin, options);
+}
+
+function newClient(plugin: Plugin, options: ConnectOptions): Client {
+  const client = new Client(options.clientInfo, { capabilities: options.capabilities });
+  client.onerror = (error) => plugin.log.debug({ err: error }, 'backend connection error');
+  options.setup?.(client);
+  return client;
+}
+
+async function connectInProcess(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
+  let server: McpServerLike;
+  try {
+    server = await plugin.manifest.server!({ sessionId: options.sessionId, log: plugin.log });
+    if (typeof server?.connect !== 'function') throw new Error('the factory did not return an MCP server (McpServer or Server)');
+  } catch (error) {
+    throw new SwitchboardError('SB_PLUGIN_FACTORY', `${plugin.label}: server factory failed: ${messageOf(error)}`, {
+      cause: error,
+      culprit: plugin.folder.display,
+    });
+  }
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  const client = newClient(plugin, options);
+  try {
+    await server.connect(serverSide);
+    await client.connect(clientSide, { timeout: plugin.timeoutMs });
+  } catch (error) {
+    await server.close().catch(() => {});
+    throw new SwitchboardError('SB_PLUGIN_FACTORY', `${plugin.label}: server failed to initialize: ${messageOf(error)}`, {
+      cause: error,
+      culprit: plugin.folder.display,
+    });
+  }
+  let closed = false;
+  return {
+    client,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await client.close().catch(() => {});
+      await server.close().catch(() => {});
+    },
+  };
+}
+
+async function connectRemote(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
+  const remote = plugin.manifest.remote!;
+  const url = new URL(remote.url);
+  const requestInit: RequestInit = { headers: remote.headers };
+  const preferred = remote.transport && remote.transport !== 'auto' ? remote.transport : remoteTransportKind.get(remote.url);
+  const attempts: Array<'streamable-http' | 'sse'> = preferred ? [preferred] : ['streamable-http', 'sse'];
+
+  let lastError: unknown;
+  for (const kind of attempts) {
+    const client = newClient(plugin, options);
+    const transport =
+      kind === 'streamable-http'
+        ? new StreamableHTTPClientTransport(url, { requestInit })
+        : new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: withHeaders(remote.headers) } });
+    try {
+      await client.connect(transport, { timeout: plugin.timeoutMs });
+      remoteTransportKind.set(remote.url, kind);
+      let closed = false;
+      return {
+        client,
+        async close() {
+          if (closed) return;
+          closed = true;
+          if (transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
+            await transport.terminateSession().catch((error) => plugin.log.debug({ err: error }, 'DELETE to backend failed'));
+          }
+          await client.close().catch(() => {});
+        },
+      };
+    } catch (error) {
+      lastError = error;
+      await client.close().catch(() => {});
+      // Only an HTTP answer that says "not streamable HTTP here" is worth the SSE try.
+      const notStreamable = error instanceof StreamableHTTPError && [400, 404, 405].includes(error.code ?? 0);
+      if (!notStreamable) break;
+    }
+  }
+  throw new SwitchboardError('SB_BACKEND_UNAVAILABLE', `${plugin.label}: cannot reach ${remote.url}: ${describeNetworkError(lastError)}`, {
+    cause: lastError,
+    culprit: plugin.folder.display,
+  });
+}
+
+/** The legacy SSE transport opens its event stream with its own fetch: give it the headers too. */
+function withHeaders(headers: Record<string, string> | undefined): typeof fetch {
+  return (input, init) => fetch(input, { ...init, headers: { ...headers, ...Object.fromEntries(new Headers(init?.headers)) } });
+}
+
+/** `fetch failed` says nothing; its cause (ECONNREFUSED, ENOTFOUND...) says what went wrong. */
+export function describeNetworkError(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  if (cause?.code) return `${messageOf(error)} (${cause.code})`;
+  return messageOf(error);
+}

@@ -1,0 +1,177 @@
+/**
+ * The HTTP face: `/mcp` (streamable HTTP, one transport per client session) and `/healthz`.
+ * Builds a Koa app without listening, so tests can drive it with or without a port.
+ */
+import Koa from 'koa';
+import Router from '@koa/router';
+import parseBody from 'co-body';
+import { randomUUID } from 'node:crypto';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { ClientSession } from './session.ts';
+import type { SessionStore } from './sessions.ts';
+import type { Logger } from './log.ts';
+
+export interface HttpOptions {
+  sessions: SessionStore;
+  /** A new, unconnected client session with the given id. */
+  newSession: (id: string) => ClientSession;
+  /** Host names accepted in `Host` and `Origin` (DNS-rebinding protection); `*` accepts any. */
+  allowedHosts: readonly string[];
+  maxBodyBytes: number;
+  log: Logger;
+  /** The body of `GET /healthz`. */
+  health: () => Record<string, unknown>;
+}
+
+const SESSION_HEADER = 'mcp-session-id';
+
+export function createApp(options: HttpOptions): Koa {
+  const { sessions, log } = options;
+  const transports = new WeakMap<ClientSession, StreamableHTTPServerTransport>();
+  const app = new Koa();
+  const router = new Router();
+
+  app.on('error', (error, ctx) => log.error({ err: error, path: ctx?.path }, 'HTTP request failed'));
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok', ...options.health() };
+  });
+
+  router.all('/mcp', async (ctx) => {
+    const refusal = checkHostAndOrigin(ctx.get('host'), ctx.get('origin'), options.allowedHosts);
+    if (refusal) return rpcError(ctx, 403, -32000, `Forbidden: ${refusal}`);
+    if (!['GET', 'POST', 'DELETE'].includes(ctx.method)) {
+      ctx.set('Allow', 'GET, POST, DELETE');
+      return rpcError(ctx, 405, -32000, `Method not allowed: ${ctx.method} (use POST, GET or DELETE)`);
+    }
+
+    let body: unknown;
+    if (ctx.method === 'POST') {
+      if (!ctx.is('application/json')) {
+        return rpcError(ctx, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+      }
+      try {
+        body = await parseBody.json(ctx.req, { limit: options.maxBodyBytes, strict: true });
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        if (status === 413) return rpcError(ctx, 413, -32000, `Request body larger than ${options.maxBodyBytes} bytes`);
+        return rpcError(ctx, 400, -32700, `Parse error: ${(error as Error).message}`);
+      }
+    }
+
+    const sessionId = ctx.get(SESSION_HEADER);
+    let session: ClientSession | undefined;
+    let transport: StreamableHTTPServerTransport | undefined;
+    if (sessionId) {
+      session = sessions.get(sessionId);
+      transport = session && transports.get(session);
+      if (!session || !transport) return rpcError(ctx, 404, -32001, 'Session not found');
+    } else if (ctx.method === 'POST' && containsInitialize(body)) {
+      ({ session, transport } = await startSession());
+    } else {
+      return rpcError(
+        ctx,
+        400,
+        -32000,
+        'Bad Request: Mcp-Session-Id header is required (send an initialize request first and reuse the Mcp-Session-Id it returns)',
+      );
+    }
+
+    const live = session;
+    live.active++;
+    live.lastSeen = Date.now();
+    const pending = requestIds(body);
+    ctx.res.on('close', () => {
+      live.active--;
+      live.lastSeen = Date.now();
+      // A client that drops a request's stream no longer wants the answer: cancel the work.
+      if (!ctx.res.writableFinished && pending.length) cancel(transport, pending, 'the client closed the request stream');
+    });
+    ctx.respond = false;
+    await transport.handleRequest(ctx.req, ctx.res, body);
+    if (!sessionId && !sessions.get(live.id)) await live.close(); // initialize was refused
+  });
+
+  async function startSession() {
+    const id = randomUUID();
+    const session = options.newSession(id);
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      onsessioninitialized: () => {
+        sessions.add(session);
+        log.debug({ session: id }, 'client session started');
+      },
+    });
+    transport.onclose = () => {
+      log.debug({ session: id }, 'client session ended');
+      void sessions.end(session);
+    };
+    transports.set(session, transport);
+    await session.connect(transport);
+    return { session, transport };
+  }
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+function containsInitialize(body: unknown): boolean {
+  return Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body);
+}
+
+function requestIds(body: unknown): RequestId[] {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages
+    .filter((m): m is { id: RequestId; method: string } => typeof m === 'object' && m !== null && 'id' in m && 'method' in m)
+    .map((m) => m.id);
+}
+
+/** Tells the session's server that these requests were cancelled, as if the client had said so. */
+function cancel(transport: StreamableHTTPServerTransport, ids: RequestId[], reason: string): void {
+  for (const requestId of ids) {
+    const message: JSONRPCMessage = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason } };
+    transport.onmessage?.(message);
+  }
+}
+
+function rpcError(ctx: Koa.Context, status: number, code: number, message: string): void {
+  ctx.status = status;
+  ctx.body = { jsonrpc: '2.0', error: { code, message }, id: null };
+}
+
+/**
+ * DNS-rebinding protection: a browser page on another site can reach localhost, but its
+ * requests carry that site's name in `Host` (after rebinding) or `Origin`. Returns why a request
+ * is refused, or undefined when it may pass.
+ */
+export function checkHostAndOrigin(host: string, origin: string, allowedHosts: readonly string[]): string | undefined {
+  if (allowedHosts.includes('*')) return undefined;
+  const hostname = hostnameOf(host);
+  if (hostname === undefined || !allowedHosts.includes(hostname)) {
+    return `Host "${host}" is not allowed (allowedHosts: ${allowedHosts.join(', ')})`;
+  }
+  if (origin) {
+    let originHost: string | undefined;
+    try {
+      originHost = new URL(origin).hostname;
+    } catch {
+      originHost = undefined;
+    }
+    if (originHost === undefined || !allowedHosts.includes(originHost)) {
+      return `Origin "${origin}" is not allowed (allowedHosts: ${allowedHosts.join(', ')})`;
+    }
+  }
+  return undefined;
+}
+
+/** `localhost:8490` -> `localhost`, `[::1]:8490` -> `[::1]`. */
+function hostnameOf(host: string): string | undefined {
+  if (!host) return undefined;
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * What plugin authors and embedders import from `mcp-switchboard`.
+ *
+ *   import { definePlugin } from 'mcp-switchboard';
+ *   export default definePlugin({ prefix: 'weather', server: () => new McpServer(...) });
+ */
+export { definePlugin } from './manifest.ts';
+export type {
+  PluginManifest,
+  InProcessManifest,
+  RemoteManifest,
+  RemoteBackend,
+  ServerFactory,
+  PluginContext,
+  McpServerLike,
+} from './manifest.ts';
+export { createSwitchboard, type Switchboard, type SwitchboardOptions } from './switchboard.ts';
+export { loadConfig, type Config } from './config.ts';
+export { SwitchboardError, ErrorCodes, type ErrorCode } from './errors.ts';

@@ -1,0 +1,105 @@
+/**
+ * The entry file, and the only one that touches `process`: arguments, environment, signals
+ * and exit codes. `npm start` and the `switchboard` command both come here.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { createSwitchboard } from './switchboard.ts';
+import { CLIENT_USAGE, EXIT, runClientCommand } from './cli.ts';
+import { SwitchboardError } from './errors.ts';
+import { SERVER_INFO } from './switchboard.ts';
+
+const USAGE = `switchboard ${SERVER_INFO.version}: one MCP endpoint for all your MCP servers
+
+usage:
+  switchboard [serve] [--port N] [--host H] [--plugins DIR]... [--config FILE] [--log-level L]
+      Serves every plugin folder at http://HOST:PORT/mcp (default 0.0.0.0:8490).
+${CLIENT_USAGE}
+  switchboard --version | --help
+`;
+
+async function serve(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      plugins: { type: 'string', multiple: true },
+      config: { type: 'string', short: 'c' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const config = await loadConfig({
+    flags: { port: values.port, host: values.host, plugins: values.plugins, config: values.config, logLevel: values['log-level'] },
+    env: process.env,
+    cwd: process.cwd(),
+  });
+  const log = createLogger({ level: config.logLevel });
+  if (config.configFile) log.info({ file: config.configFile }, 'configuration read');
+  const switchboard = await createSwitchboard({ ...config, cwd: process.cwd(), log });
+  await switchboard.listen(config.port, config.host);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    switchboard.close().then(
+      () => process.exit(0),
+      (error) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function main(argv: string[]): Promise<number | undefined> {
+  const [first, ...rest] = argv;
+  const io = { stdout: process.stdout, stderr: process.stderr };
+  switch (first) {
+    case 'list':
+    case 'call':
+      return runClientCommand(first, rest, io);
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return EXIT.ok;
+    case '--version':
+    case '-v':
+      process.stdout.write(`${SERVER_INFO.version}\n`);
+      return EXIT.ok;
+    case undefined:
+      await serve([]);
+      return undefined;
+    case 'serve':
+      await serve(rest);
+      return undefined;
+    default:
+      if (first.startsWith('-')) {
+        await serve(argv);
+        return undefined;
+      }
+      process.stderr.write(`switchboard: unknown command "${first}"\n\n${USAGE}`);
+      return EXIT.usage;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof SwitchboardError) process.stderr.write(`switchboard: ${error.message}\n`);
+    else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) process.stderr.write(`switchboard: ${error.message}\n\n${USAGE}`);
+    else process.stderr.write(`switchboard: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = EXIT.failed;
+  },
+);

@@ -1,0 +1,72 @@
+/**
+ * A mounted plugin: its validated manifest, where it came from, its namespace, and its
+ * state as the proxy last saw it. Client sessions open their own backend connections to it
+ * (see backend.ts); the plugin itself holds no connection.
+ */
+import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { PluginManifest } from './manifest.ts';
+import { Namespace } from './namespace.ts';
+import type { Logger } from './log.ts';
+import type { PluginFolder } from './discover.ts';
+
+export type PluginKind = 'in-process' | 'remote';
+export type PluginState = 'loading' | 'ready' | 'unavailable' | 'failed';
+
+/** What the backend said about itself when the proxy first connected to it. */
+export interface BackendInfo {
+  capabilities: ServerCapabilities;
+  serverInfo?: Implementation;
+  instructions?: string;
+}
+
+export class Plugin {
+  /** The plugin folder: absolute path, and the path as the user configured it (for messages). */
+  readonly folder: PluginFolder;
+  readonly manifest: PluginManifest;
+  readonly kind: PluginKind;
+  readonly namespace: Namespace;
+  readonly log: Logger;
+  /** Longest a single request to this backend may take. */
+  readonly timeoutMs: number;
+
+  state: PluginState = 'loading';
+  since = new Date();
+  lastError?: string;
+  info?: BackendInfo;
+
+  constructor(options: { folder: PluginFolder; manifest: PluginManifest; log: Logger; defaultTimeoutMs: number }) {
+    const { folder, manifest } = options;
+    this.folder = folder;
+    this.manifest = manifest;
+    this.kind = manifest.server ? 'in-process' : 'remote';
+    this.log = options.log.child({ plugin: manifest.prefix, folder: folder.display });
+    this.namespace = new Namespace(manifest.prefix, (original, exposed) =>
+      this.log.warn({ original, exposed }, `name "${original}" is not accepted by every client; exposed as "${exposed}"`),
+    );
+    this.timeoutMs = manifest.remote?.timeoutMs ?? manifest.timeoutMs ?? options.defaultTimeoutMs;
+  }
+
+  get prefix(): string {
+    return this.manifest.prefix;
+  }
+
+  /** How errors and logs name this plugin: `plugin "example" (plugins/example)`. */
+  get label(): string {
+    return `plugin "${this.prefix}" (${this.folder.display})`;
+  }
+
+  readonly #warned = new Set<string>();
+
+  /** Logs a warning the first time it is seen, so a problem repeated on every list logs once. */
+  warnOnce(message: string): void {
+    if (this.#warned.has(message)) return;
+    this.#warned.add(message);
+    this.log.warn(message);
+  }
+
+  setState(state: PluginState, error?: string): void {
+    if (state !== this.state || error !== this.lastError) this.since = new Date();
+    this.state = state;
+    this.lastError = error;
+  }
+}

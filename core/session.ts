@@ -1,0 +1,364 @@
+/**
+ * A client session: one MCP `Server` facing one client, and that session's own backend
+ * sessions, one per plugin it has used. Requests are routed by name or URI to the owning
+ * plugin; backend-to-client traffic comes back through `onBackendRequest`/`onBackendNotification`
+ * and goes to this client, on the stream of the request it belongs to.
+ */
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  McpError,
+  ResultSchema,
+  type ClientCapabilities,
+  type Implementation,
+  type JSONRPCRequest,
+  type Notification,
+  type Result,
+  type ServerCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
+import { Backend, type BackendPeer, type ListKind } from './backend.ts';
+import { merge, page } from './catalog.ts';
+import type { Plugin } from './plugin.ts';
+import type { PluginRegistry } from './registry.ts';
+import { requestScope, type RequestScope } from './scope.ts';
+import { RpcCodes, RpcError, messageOf } from './errors.ts';
+import type { Logger } from './log.ts';
+
+export interface SessionOptions {
+  id: string;
+  registry: PluginRegistry;
+  serverInfo: Implementation;
+  /** Items per page of merged lists (0: no paging). */
+  pageSize: number;
+  log: Logger;
+}
+
+type Params = Record<string, unknown> & { _meta?: Record<string, unknown> };
+type Extra = Parameters<NonNullable<Server['fallbackRequestHandler']>>[1];
+
+/** A backend-to-client request waits at most this long for the client (a human may be answering). */
+const CLIENT_ANSWER_TIMEOUT_MS = 60 * 60 * 1000;
+
+export class ClientSession implements BackendPeer {
+  readonly id: string;
+  readonly server: Server;
+  /** When the client last sent anything (ms since epoch); the idle sweep reads it. */
+  lastSeen = Date.now();
+  /** HTTP requests of this session in progress (an open GET stream counts). */
+  active = 0;
+
+  readonly #registry: PluginRegistry;
+  readonly #options: SessionOptions;
+  readonly #backends = new Map<Plugin, Backend>();
+  #closing?: Promise<void>;
+
+  constructor(options: SessionOptions) {
+    this.id = options.id;
+    this.#options = options;
+    this.#registry = options.registry;
+    const plugins = this.#registry.list();
+    this.server = new Server(options.serverInfo, {
+      capabilities: advertisedCapabilities(plugins),
+      instructions: combinedInstructions(plugins),
+    });
+    // Everything but initialize and ping is forwarded, so the raw fallback handlers take it all.
+    this.server.removeRequestHandler('logging/setLevel');
+    this.server.fallbackRequestHandler = (request, extra) => this.#dispatch(request, extra);
+    this.server.fallbackNotificationHandler = (notification) => this.#onClientNotification(notification);
+  }
+
+  connect(transport: Transport): Promise<void> {
+    return this.server.connect(transport);
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** This session's backend for `plugin` (not opened until used). */
+  backend(plugin: Plugin): Backend {
+    let backend = this.#backends.get(plugin);
+    if (!backend) {
+      backend = new Backend(plugin, this);
+      this.#backends.set(plugin, backend);
+    }
+    return backend;
+  }
+
+  /** Backends this session has opened. */
+  openedBackends(): Backend[] {
+    return [...this.#backends.values()].filter((backend) => backend.opened);
+  }
+
+  /** Closes the client transport and every backend session, newest first. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.server.close().catch(() => {});
+      const backends = [...this.#backends.values()].reverse();
+      this.#backends.clear();
+      await Promise.all(backends.map((backend) => backend.close()));
+    })();
+    return this.#closing;
+  }
+
+  // --- BackendPeer: what backends see of this session ---------------------------------------
+
+  clientCapabilities(): ClientCapabilities {
+    return this.server.getClientCapabilities() ?? {};
+  }
+
+  clientInfo(): Implementation {
+    const client = this.server.getClientVersion();
+    return client ?? { name: 'mcp-switchboard', version: this.#options.serverInfo.version };
+  }
+
+  async onBackendRequest(backend: Backend, request: JSONRPCRequest, signal: AbortSignal): Promise<Result> {
+    const params = request.params === undefined ? undefined : this.#toClient(backend.plugin, request.method, request.params as Params);
+    try {
+      return await this.server.request({ method: request.method, params }, ResultSchema, {
+        relatedRequestId: this.#relatedRequestId(),
+        signal,
+        timeout: CLIENT_ANSWER_TIMEOUT_MS,
+      });
+    } catch (error) {
+      throw unwrap(error);
+    }
+  }
+
+  async onBackendNotification(backend: Backend, notification: Notification): Promise<void> {
+    const params = notification.params === undefined ? undefined : this.#toClient(backend.plugin, notification.method, notification.params as Params);
+    const relatedRequestId = this.#relatedRequestId();
+    try {
+      await this.server.notification({ method: notification.method, params } as Notification, relatedRequestId === undefined ? {} : { relatedRequestId });
+    } catch (error) {
+      backend.plugin.log.debug({ err: error, method: notification.method }, 'notification not forwarded to client');
+    }
+  }
+
+  /** The client request the current backend message belongs to, if it is still open. */
+  #relatedRequestId() {
+    const scope = requestScope.getStore();
+    return scope && scope.sessionId === this.id && !scope.done ? scope.requestId : undefined;
+  }
+
+  // --- client to backends -------------------------------------------------------------------
+
+  async #dispatch(request: JSONRPCRequest, extra: Extra): Promise<Result> {
+    this.lastSeen = Date.now();
+    const scope: RequestScope = { sessionId: this.id, requestId: request.id, done: false };
+    try {
+      return await requestScope.run(scope, () => this.#handle(request.method, (request.params ?? {}) as Params, extra));
+    } finally {
+      scope.done = true;
+    }
+  }
+
+  #handle(method: string, params: Params, extra: Extra): Promise<Result> {
+    switch (method) {
+      case 'tools/list':
+        return this.#list('tools', params);
+      case 'prompts/list':
+        return this.#list('prompts', params);
+      case 'resources/list':
+        return this.#list('resources', params);
+      case 'resources/templates/list':
+        return this.#list('resourceTemplates', params);
+      case 'tools/call':
+        return this.#forwardNamed('tools', method, params, extra);
+      case 'prompts/get':
+        return this.#forwardNamed('prompts', method, params, extra);
+      case 'resources/read':
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
+        return this.#forwardUri(method, params, extra);
+      case 'completion/complete':
+        return this.#complete(params, extra);
+      case 'logging/setLevel':
+        return this.#setLevel(params, extra);
+      default:
+        throw new RpcError(RpcCodes.MethodNotFound, `Method not found: ${method}`);
+    }
+  }
+
+  /** Plugins in routing order: prefixed ones in mount order, the one without a prefix last. */
+  #plugins(): Plugin[] {
+    const plugins = this.#registry.list();
+    return [...plugins.filter((p) => p.prefix !== ''), ...plugins.filter((p) => p.prefix === '')];
+  }
+
+  async #list(kind: ListKind, params: Params): Promise<Result> {
+    const lists = await Promise.all(
+      this.#plugins().map(async (plugin) => {
+        try {
+          return { plugin, items: await this.backend(plugin).list(kind) };
+        } catch (error) {
+          plugin.log.warn({ err: messageOf(error) }, `listing ${kind} failed; the plugin is left out of this list`);
+          return { plugin, items: [] };
+        }
+      }),
+    );
+    const merged = merge(kind, lists, (plugin, message) => plugin.warnOnce(message));
+    const { items, nextCursor } = page(merged, params.cursor, this.#options.pageSize);
+    return nextCursor === undefined ? { [kind]: items } : { [kind]: items, nextCursor };
+  }
+
+  /** Finds the plugin and backend name for a client-side tool or prompt name. */
+  async #routeName(kind: 'tools' | 'prompts', exposed: string): Promise<{ backend: Backend; name: string }> {
+    let fallback: { backend: Backend; name: string } | undefined;
+    for (const plugin of this.#registry.candidatesForName(exposed)) {
+      const backend = this.backend(plugin);
+      // Listing (cached per session) teaches the namespace any names it had to make safe.
+      const items = await backend.list(kind).catch(() => undefined);
+      const name = plugin.namespace.originalName(exposed);
+      if (name === undefined) continue;
+      if (items?.some((item) => item.name === name)) return { backend, name };
+      fallback ??= { backend, name };
+    }
+    if (fallback) return fallback;
+    const what = kind === 'tools' ? 'tool' : 'prompt';
+    throw new RpcError(RpcCodes.InvalidParams, `Unknown ${what}: ${exposed}`);
+  }
+
+  /** Finds the plugin and backend URI for a client-side resource URI. */
+  #routeUri(exposed: string): { backend: Backend; uri: string } {
+    for (const plugin of this.#registry.candidatesForUri(exposed)) {
+      const uri = plugin.namespace.originalUri(exposed);
+      if (uri !== undefined) return { backend: this.backend(plugin), uri };
+    }
+    throw new RpcError(RpcCodes.ResourceNotFound, `Resource not found: ${exposed}`, { uri: exposed });
+  }
+
+  async #forwardNamed(kind: 'tools' | 'prompts', method: string, params: Params, extra: Extra): Promise<Result> {
+    const exposed = params.name;
+    if (typeof exposed !== 'string') throw new RpcError(RpcCodes.InvalidParams, `${method}: "name" must be a string`);
+    const { backend, name } = await this.#routeName(kind, exposed);
+    return backend.request(method, { ...params, name }, this.#forwardOptions(params, extra));
+  }
+
+  async #forwardUri(method: string, params: Params, extra: Extra): Promise<Result> {
+    const exposed = params.uri;
+    if (typeof exposed !== 'string') throw new RpcError(RpcCodes.InvalidParams, `${method}: "uri" must be a string`);
+    const { backend, uri } = this.#routeUri(exposed);
+    const result = await backend.request(method, { ...params, uri }, this.#forwardOptions(params, extra));
+    if (method !== 'resources/read' || !Array.isArray(result.contents)) return result;
+    // Contents carry the URI they were read from: give the client its own spelling back.
+    const namespace = backend.plugin.namespace;
+    return {
+      ...result,
+      contents: result.contents.map((content: Record<string, unknown>) =>
+        typeof content.uri === 'string' ? { ...content, uri: content.uri === uri ? exposed : safeExposeUri(namespace, content.uri) } : content,
+      ),
+    };
+  }
+
+  async #complete(params: Params, extra: Extra): Promise<Result> {
+    const ref = params.ref as { type?: string; name?: string; uri?: string } | undefined;
+    if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
+      const { backend, name } = await this.#routeName('prompts', ref.name);
+      return backend.request('completion/complete', { ...params, ref: { ...ref, name } }, this.#forwardOptions(params, extra));
+    }
+    if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
+      const { backend, uri } = this.#routeUri(ref.uri);
+      return backend.request('completion/complete', { ...params, ref: { ...ref, uri } }, this.#forwardOptions(params, extra));
+    }
+    throw new RpcError(RpcCodes.InvalidParams, 'completion/complete: "ref" must be a ref/prompt with a name or a ref/resource with a uri');
+  }
+
+  /** The client's log level goes to every backend of the session that logs, opened or not. */
+  async #setLevel(params: Params, extra: Extra): Promise<Result> {
+    const results = await Promise.allSettled(
+      this.#plugins()
+        .filter((plugin) => plugin.info?.capabilities.logging !== undefined)
+        .map((plugin) => this.backend(plugin).request('logging/setLevel', params, { signal: extra.signal })),
+    );
+    for (const result of results) {
+      if (result.status === 'rejected') this.#options.log.debug({ err: messageOf(result.reason) }, 'logging/setLevel not accepted by a backend');
+    }
+    return {};
+  }
+
+  async #onClientNotification(notification: Notification): Promise<void> {
+    this.lastSeen = Date.now();
+    if (notification.method === 'notifications/roots/list_changed') {
+      await Promise.allSettled(
+        this.openedBackends().map(async (backend) => {
+          const { client } = await backend.connection();
+          await client.notification({ method: notification.method });
+        }),
+      );
+    }
+  }
+
+  /**
+   * Progress and cancellation of a forwarded request: the client's progress token is kept
+   * (the backend sees the SDK's own), and the client's cancellation cancels the backend request.
+   */
+  #forwardOptions(params: Params, extra: Extra): RequestOptions {
+    const token = params._meta?.progressToken;
+    if (token === undefined) return { signal: extra.signal };
+    return {
+      signal: extra.signal,
+      resetTimeoutOnProgress: true,
+      onprogress: (progress) => {
+        void extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken: token } });
+      },
+    };
+  }
+
+  /** Backend-to-client params with the backend's names and URIs put into its namespace. */
+  #toClient(plugin: Plugin, method: string, params: Params): Params {
+    switch (method) {
+      case 'notifications/resources/updated':
+        return typeof params.uri === 'string' ? { ...params, uri: safeExposeUri(plugin.namespace, params.uri) } : params;
+      case 'notifications/message': {
+        const logger = typeof params.logger === 'string' && params.logger !== '' ? `${plugin.prefix || 'root'}/${params.logger}` : plugin.prefix || 'root';
+        return { ...params, logger };
+      }
+      default:
+        return params;
+    }
+  }
+}
+
+function safeExposeUri(namespace: Plugin['namespace'], uri: string): string {
+  try {
+    return namespace.exposeUri(uri);
+  } catch {
+    return uri;
+  }
+}
+
+/** An error from the client's side, with the SDK's "MCP error N:" wrapping removed. */
+function unwrap(error: unknown): Error {
+  if (error instanceof McpError) {
+    const prefix = `MCP error ${error.code}: `;
+    return new RpcError(error.code, error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message, error.data);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * What the proxy offers a new client: tools, prompts and resources always (plugins may come
+ * and go), with list_changed; logging, completions and resource subscriptions only when a
+ * mounted backend offers them.
+ */
+export function advertisedCapabilities(plugins: readonly Plugin[]): ServerCapabilities {
+  const offered = plugins.map((plugin) => plugin.info?.capabilities ?? {});
+  const capabilities: ServerCapabilities = {
+    tools: { listChanged: true },
+    prompts: { listChanged: true },
+    resources: { listChanged: true, ...(offered.some((c) => c.resources?.subscribe) && { subscribe: true }) },
+  };
+  if (offered.some((c) => c.logging)) capabilities.logging = {};
+  if (offered.some((c) => c.completions)) capabilities.completions = {};
+  return capabilities;
+}
+
+/** Each backend's instructions, introduced by its prefix. */
+export function combinedInstructions(plugins: readonly Plugin[]): string | undefined {
+  const parts = plugins
+    .filter((plugin) => plugin.info?.instructions)
+    .map((plugin) => `## ${plugin.prefix === '' ? plugin.manifest.name ?? 'root' : plugin.prefix}\n\n${plugin.info!.instructions!.trim()}`);
+  return parts.length ? parts.join('\n\n') : undefined;
+}
