@@ -2,7 +2,7 @@
  * Discovery: which folders are plugins. Reads directories, imports nothing, starts nothing.
  */
 import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 
 /** Entry files a plugin folder may have, in the order they are looked for. */
 export const ENTRY_FILES = ['index.ts', 'index.mts', 'index.js', 'index.mjs'] as const;
@@ -50,10 +50,16 @@ export async function discover(dirs: readonly string[], root: string): Promise<D
     for (const name of names) {
       const path = join(absolute, name);
       if (!(await isDirectory(path))) continue;
-      folders.push({ path, display: join(dir, name), entry: await findEntry(path) });
+      folders.push({ path, display: displayPath(path, root), entry: await findEntry(path) });
     }
   }
   return { folders, missing };
+}
+
+/** `path` relative to `root` when it lies inside it (`plugins/example`), else absolute. */
+function displayPath(path: string, root: string): string {
+  const rel = relative(root, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
 async function findEntry(folder: string): Promise<string | undefined> {

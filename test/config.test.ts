@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULTS, envName, loadConfig } from '../core/config.ts';
+
+async function dirWith(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-config-'));
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+  return dir;
+}
+
+test('with nothing set, the proxy serves plugins/ on 0.0.0.0:8490', async () => {
+  const cwd = await dirWith({});
+  const config = await loadConfig({ cwd, env: {} });
+  assert.equal(config.port, 8490);
+  assert.equal(config.host, '0.0.0.0');
+  assert.deepEqual(config.pluginDirs, [join(cwd, 'plugins')]);
+  assert.equal(config.sessionIdleTimeoutMs, DEFAULTS.sessionIdleTimeoutMs);
+  assert.equal(config.configFile, undefined);
+});
+
+test('config file < environment < flags', async () => {
+  const cwd = await dirWith({ 'switchboard.config.json': JSON.stringify({ port: 9000, host: '127.0.0.1', pageSize: 10 }) });
+  const fileOnly = await loadConfig({ cwd, env: {} });
+  assert.equal(fileOnly.port, 9000);
+  assert.equal(fileOnly.pageSize, 10);
+  assert.equal(fileOnly.configFile, join(cwd, 'switchboard.config.json'));
+  const withEnv = await loadConfig({ cwd, env: { PORT: '9100', SWITCHBOARD_PAGE_SIZE: '20' } });
+  assert.equal(withEnv.port, 9100);
+  assert.equal(withEnv.pageSize, 20);
+  const withFlags = await loadConfig({ cwd, env: { PORT: '9100', HOST: '::1' }, flags: { port: '9200' } });
+  assert.equal(withFlags.port, 9200);
+  assert.equal(withFlags.host, '::1');
+});
+
+test('every setting has an environment variable', () => {
+  assert.equal(envName('sessionIdleTimeoutMs'), 'SWITCHBOARD_SESSION_IDLE_TIMEOUT_MS');
+  assert.equal(envName('pluginDirs'), 'SWITCHBOARD_PLUGIN_DIRS');
+  assert.equal(envName('allowedHosts'), 'SWITCHBOARD_ALLOWED_HOSTS');
+});
+
+test('plugin directories add up: file (relative to the file), environment, flags', async () => {
+  const cwd = await dirWith({ '.switchboardrc.json': JSON.stringify({ pluginDirs: ['baked'] }) });
+  const config = await loadConfig({ cwd, env: { SWITCHBOARD_PLUGIN_DIRS: '/mnt/a:/mnt/b' }, flags: { plugins: ['extra'] } });
+  assert.deepEqual(config.pluginDirs, [join(cwd, 'baked'), '/mnt/a', '/mnt/b', join(cwd, 'extra')]);
+});
+
+test('lists from the environment are comma-separated', async () => {
+  const config = await loadConfig({ cwd: await dirWith({}), env: { SWITCHBOARD_ALLOWED_HOSTS: 'localhost, proxy.internal' } });
+  assert.deepEqual(config.allowedHosts, ['localhost', 'proxy.internal']);
+});
+
+test('YAML and TypeScript config files are read', async () => {
+  const yaml = await loadConfig({ cwd: await dirWith({ 'switchboard.config.yaml': 'port: 7000\nallowedHosts: ["*"]\n' }), env: {} });
+  assert.equal(yaml.port, 7000);
+  assert.deepEqual(yaml.allowedHosts, ['*']);
+  const ts = await loadConfig({ cwd: await dirWith({ 'switchboard.config.ts': 'const port: number = 7100;\nexport default { port };\n' }), env: {} });
+  assert.equal(ts.port, 7100);
+});
+
+test('an unknown key in the config file is an error naming the key and the file, with a suggestion', async () => {
+  const cwd = await dirWith({ 'switchboard.config.json': JSON.stringify({ prot: 1 }) });
+  await assert.rejects(loadConfig({ cwd, env: {} }), (error: Error) => {
+    assert.match(error.message, /switchboard\.config\.json: unknown key "prot" \(did you mean "port"\?\)/);
+    return true;
+  });
+});
+
+test('a bad value names the key and where it came from', async () => {
+  const cwd = await dirWith({ 'switchboard.config.json': JSON.stringify({ port: 'eighty' }) });
+  await assert.rejects(loadConfig({ cwd, env: {} }), /switchboard\.config\.json: key "port"/);
+  await assert.rejects(loadConfig({ cwd: await dirWith({}), env: { PORT: 'abc' } }), /environment variable SWITCHBOARD_PORT \(port\): "abc" is not valid/);
+  await assert.rejects(loadConfig({ cwd: await dirWith({}), env: {}, flags: { port: '70000' } }), /flag --port \(port\): "70000" is not valid/);
+  await assert.rejects(loadConfig({ cwd: await dirWith({}), env: { SWITCHBOARD_LOG_LEVEL: 'loud' } }), /SWITCHBOARD_LOG_LEVEL \(logLevel\)/);
+});
+
+test('a config file named explicitly must exist and parse', async () => {
+  const cwd = await dirWith({ 'broken.json': '{ not json' });
+  await assert.rejects(loadConfig({ cwd, env: { SWITCHBOARD_CONFIG: 'broken.json' } }), /config file broken\.json: cannot be read/);
+  await assert.rejects(loadConfig({ cwd, env: {}, flags: { config: 'missing.json' } }), /config file missing\.json: cannot be read/);
+});

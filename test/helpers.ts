@@ -1,0 +1,174 @@
+/**
+ * Shared test plumbing: a proxy on port 0, the official SDK client, and real server processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '../core/switchboard.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+/** A logger that keeps its lines in memory, so tests can assert on what the proxy logged. */
+export function memoryLogger(): { log: Logger; lines: () => Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { log: createLogger({ level: 'debug', destination: sink }), lines: () => lines };
+}
+
+export interface RunningProxy {
+  switchboard: Switchboard;
+  url: string;
+  logs: () => Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export async function startProxy(options: Partial<SwitchboardOptions> & { pluginDirs: string[] }): Promise<RunningProxy> {
+  const { log, lines } = memoryLogger();
+  const switchboard = await createSwitchboard({ cwd: ROOT, log, ...options });
+  const url = await switchboard.listen(0, '127.0.0.1');
+  return { switchboard, url, logs: lines, close: () => switchboard.close() };
+}
+
+export interface Connected {
+  client: Client;
+  transport: StreamableHTTPClientTransport;
+  close(): Promise<void>;
+}
+
+/** The official SDK client, connected over streamable HTTP. `close()` ends the session with DELETE. */
+export async function connect(url: string, capabilities: ClientCapabilities = {}): Promise<Connected> {
+  const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities });
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    async close() {
+      await transport.terminateSession().catch(() => {});
+      await client.close();
+    },
+  };
+}
+
+export interface RunningProcess {
+  child: ChildProcess;
+  url: string;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves when the output matches `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  stop(): Promise<void>;
+}
+
+/** Starts a process and waits until it prints a URL line matching `ready` (group 1 is the URL). */
+export async function startProcess(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; ready: RegExp; cwd?: string; timeoutMs?: number },
+): Promise<RunningProcess> {
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const waitFor = (pattern: RegExp, timeoutMs = 20_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = output.match(pattern);
+        if (match) {
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(match);
+        }
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`timed out waiting for ${pattern} from ${command} ${args.join(' ')}; output so far:\n${output}`));
+      }, timeoutMs);
+      listeners.add(check);
+      check();
+      child.once('exit', () => {
+        if (!output.match(pattern)) {
+          clearTimeout(timer);
+          listeners.delete(check);
+          reject(new Error(`${command} ${args.join(' ')} exited before printing ${pattern}; output:\n${output}`));
+        }
+      });
+    });
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(killer);
+    }
+  };
+
+  try {
+    const match = await waitFor(options.ready, options.timeoutMs);
+    return { child, url: match[1]!, output: () => output, waitFor, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The tests' own remote MCP server (test/fixtures/remote-server.ts) as a separate process. */
+export function startRemoteFixture(): Promise<RunningProcess> {
+  return startProcess(process.execPath, ['--import', 'tsx', 'test/fixtures/remote-server.ts'], {
+    env: { PORT: '0' },
+    ready: /listening (http:\S+)/,
+  });
+}
+
+/** `@modelcontextprotocol/server-everything` over streamable HTTP, a server we did not write. */
+export async function startEverything(): Promise<RunningProcess> {
+  const port = await freePort();
+  const entry = fileURLToPath(import.meta.resolve('@modelcontextprotocol/server-everything/dist/index.js'));
+  const proc = await startProcess(process.execPath, [entry, 'streamableHttp'], {
+    env: { PORT: String(port) },
+    ready: /listening on port (\d+)/,
+  });
+  return { ...proc, url: `http://127.0.0.1:${port}/mcp` };
+}
+
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The text of a tool result's first content block. */
+export function textOf(result: unknown): string {
+  const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
+  const block = content[0];
+  if (!block || block.type !== 'text') throw new Error(`expected a text result, got ${JSON.stringify(result)}`);
+  return block.text!;
+}

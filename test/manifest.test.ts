@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkManifest, definePlugin } from '../core/manifest.ts';
+
+const factory = () => ({ connect: async () => {}, close: async () => {} });
+
+function problemsOf(value: unknown): string[] {
+  const result = checkManifest(value);
+  assert.ok('problems' in result, `expected ${JSON.stringify(value)} to be refused`);
+  return result.problems;
+}
+
+test('a valid in-process manifest and a valid remote manifest pass', () => {
+  assert.ok('manifest' in checkManifest({ prefix: 'example', name: 'Example', server: factory }));
+  assert.ok('manifest' in checkManifest({ prefix: 'gh', remote: { url: 'https://api.example.com/mcp', headers: { Authorization: 'Bearer x' }, timeoutMs: 5000 } }));
+  assert.ok('manifest' in checkManifest({ prefix: '', server: factory }), 'the empty prefix mounts without a prefix');
+});
+
+test('definePlugin returns its argument unchanged', () => {
+  const manifest = { prefix: 'x', server: factory };
+  assert.equal(definePlugin(manifest), manifest);
+});
+
+test('each manifest mistake is named by its field', () => {
+  assert.deepEqual(problemsOf(undefined), ['the entry file has no default export (export default definePlugin({...}))']);
+  assert.deepEqual(problemsOf({ server: factory }), ['prefix: is required']);
+  assert.match(problemsOf({ prefix: 'has space', server: factory })[0]!, /^prefix: must be 1-32 letters/);
+  assert.match(problemsOf({ prefix: 'x'.repeat(33), server: factory })[0]!, /^prefix: must be 1-32 letters/);
+  assert.deepEqual(problemsOf({ prefix: 7, server: factory }), ['prefix: must be string, not number 7']);
+  assert.deepEqual(problemsOf({ prefix: 'x', server: factory, colour: 'red' }), ['unknown field "colour"']);
+  assert.deepEqual(problemsOf({ prefix: 'x', remote: { url: 'http://h/mcp', token: 't' } }), ['remote: unknown field "token"']);
+  assert.deepEqual(problemsOf({ prefix: 'x', remote: { url: 'ftp://h/mcp' } }), ['remote.url: must be an http:// or https:// URL']);
+  assert.deepEqual(problemsOf({ prefix: 'x', remote: {} }), ['remote.url: is required']);
+  assert.deepEqual(problemsOf({ prefix: 'x', server: 'not a function' }), ['server: must be a function returning an MCP server (McpServer or Server)']);
+  assert.deepEqual(problemsOf({ prefix: 'x', remote: { url: 'http://h/mcp', timeoutMs: -1 } }).length, 1);
+});
+
+test('exactly one of server and remote', () => {
+  assert.deepEqual(problemsOf({ prefix: 'x' }), ['needs exactly one of "server" (in-process) or "remote" (URL); it has neither']);
+  assert.deepEqual(problemsOf({ prefix: 'x', server: factory, remote: { url: 'http://h/mcp' } }), [
+    'needs exactly one of "server" or "remote"; it has both',
+  ]);
+});
