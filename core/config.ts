@@ -12,7 +12,7 @@ import { delimiter, dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { SwitchboardError } from './errors.ts';
-import { LOG_LEVELS, type LogLevel } from './log.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
 
 export interface Config {
   port: number;
@@ -29,6 +29,8 @@ export interface Config {
   allowedHosts: string[];
   maxBodyBytes: number;
   logLevel: LogLevel;
+  /** `json` lines, or `pretty` for a terminal; unset: the entry picks (pretty on a TTY). */
+  logFormat?: LogFormat;
   /** The config file that was read, if any. */
   configFile?: string;
 }
@@ -55,6 +57,7 @@ const settings = {
   allowedHosts: z.array(z.string().min(1)),
   maxBodyBytes: z.number().int().positive(),
   logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]),
+  logFormat: z.enum(LOG_FORMATS as [LogFormat, ...LogFormat[]]),
 };
 type Key = keyof typeof settings;
 const KEYS = Object.keys(settings) as Key[];
@@ -71,7 +74,7 @@ export function envName(key: string): string {
 
 export interface ConfigSources {
   /** Command-line flags already parsed (see cli.ts). */
-  flags?: { port?: string; host?: string; plugins?: string[]; config?: string; logLevel?: string };
+  flags?: { port?: string; host?: string; plugins?: string[]; config?: string; logLevel?: string; logFormat?: string };
   env?: Record<string, string | undefined>;
   /** Where relative paths from the environment and flags are resolved, and the config search starts. */
   cwd: string;
@@ -92,10 +95,11 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
   if (flags.port !== undefined) fromFlags.port = fromString('port', flags.port, 'flag --port');
   if (flags.host !== undefined) fromFlags.host = fromString('host', flags.host, 'flag --host');
   if (flags.logLevel !== undefined) fromFlags.logLevel = fromString('logLevel', flags.logLevel, 'flag --log-level');
+  if (flags.logFormat !== undefined) fromFlags.logFormat = fromString('logFormat', flags.logFormat, 'flag --log-format');
   check(fromEnv, 'the environment');
   check(fromFlags, 'the command line');
 
-  const merged = { ...DEFAULTS, ...file.settings, ...fromEnv, ...fromFlags } as Required<Settings>;
+  const merged = { ...DEFAULTS, ...file.settings, ...fromEnv, ...fromFlags } as Required<Omit<Settings, 'logFormat'>> & Settings;
 
   // Plugin directories add up: the file's (or the default `plugins`), then the environment's, then the flags'.
   const base = file.settings.pluginDirs
@@ -116,6 +120,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     allowedHosts: merged.allowedHosts,
     maxBodyBytes: merged.maxBodyBytes,
     logLevel: merged.logLevel,
+    logFormat: merged.logFormat,
     configFile: file.path,
   };
 }

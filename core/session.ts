@@ -312,7 +312,9 @@ export class ClientSession implements BackendPeer {
       case 'notifications/resources/updated':
         return typeof params.uri === 'string' ? { ...params, uri: safeExposeUri(plugin.namespace, params.uri) } : params;
       case 'notifications/message': {
-        const logger = typeof params.logger === 'string' && params.logger !== '' ? `${plugin.prefix || 'root'}/${params.logger}` : plugin.prefix || 'root';
+        // The logger names the plugin: `prefix` or `prefix/backend-logger` (unchanged without a prefix).
+        if (plugin.prefix === '') return params;
+        const logger = typeof params.logger === 'string' && params.logger !== '' ? `${plugin.prefix}/${params.logger}` : plugin.prefix;
         return { ...params, logger };
       }
       default:

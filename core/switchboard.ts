@@ -114,16 +114,19 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       server = createServer(app.callback());
       const listening = server;
       await new Promise<void>((resolve, reject) => {
-        listening.once('error', reject);
-        listening.listen(port, host, () => {
-          listening.off('error', reject);
-          resolve();
+        listening.once('error', (error: NodeJS.ErrnoException) => {
+          server = undefined;
+          if (error.code === 'EADDRINUSE') reject(new SwitchboardError('SB_CONFIG_INVALID', `port ${port} on ${host} is already in use (set another with --port or PORT)`, { cause: error, culprit: 'port' }));
+          else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') reject(new SwitchboardError('SB_CONFIG_INVALID', `cannot listen on host ${host}: ${error.code} (set another with --host or HOST)`, { cause: error, culprit: 'host' }));
+          else reject(error);
         });
+        listening.listen(port, host, () => resolve());
       });
       const address = listening.address() as AddressInfo;
-      const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      const url = `http://${shown}:${address.port}/mcp`;
-      log.info({ url, plugins: registry.list().map((p) => p.prefix) }, `serving ${registry.size} plugin(s) at ${url}`);
+      const wildcard = host === '0.0.0.0' || host === '::';
+      const url = `http://${wildcard ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/mcp`;
+      const shown = wildcard ? `http://localhost:${address.port}/mcp` : url;
+      log.info({ url: shown, host, port: address.port, plugins: registry.list().map((p) => p.prefix) }, `serving ${registry.size} plugin(s) at ${shown}`);
       return url;
     },
     close() {

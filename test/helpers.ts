@@ -80,6 +80,8 @@ export async function startProcess(
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so stop() reaches grandchildren too (npm does not pass SIGTERM on).
+    detached: true,
   });
   let output = '';
   const listeners = new Set<() => void>();
@@ -116,13 +118,21 @@ export async function startProcess(
       });
     });
 
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // the group is already gone
+    }
+  };
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      signalGroup('SIGTERM');
+      const killer = setTimeout(() => signalGroup('SIGKILL'), 5000);
       await exited;
       clearTimeout(killer);
     }
+    signalGroup('SIGKILL'); // anything of the group still around after its leader exited
   };
 
   try {

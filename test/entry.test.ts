@@ -1,0 +1,74 @@
+/**
+ * The entry file as a user runs it: `npm start` and the `switchboard` command, real processes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT, connect, startProcess, textOf } from './helpers.ts';
+
+const run = promisify(execFile);
+const SERVING = /serving \d+ plugin\(s\) at (http:\/\/[^\s"]+)/;
+
+test('npm start serves the example plugin (here on a free port)', async () => {
+  const proxy = await startProcess('npm', ['start', '--', '--port', '0'], { ready: SERVING });
+  try {
+    assert.match(proxy.url, /^http:\/\/localhost:\d+\/mcp$/, 'the log shows the URL a user types');
+    const { client, close } = await connect(proxy.url);
+    try {
+      assert.equal(textOf(await client.callTool({ name: 'example_hello_world' })), 'Hello from the example MCP server!');
+    } finally {
+      await close();
+    }
+  } finally {
+    await proxy.stop();
+  }
+});
+
+test('PORT and HOST come from the environment; SIGTERM stops the proxy with exit code 0', async () => {
+  const proxy = await startProcess(process.execPath, [join(ROOT, 'bin/switchboard.js')], {
+    env: { PORT: '0', HOST: '127.0.0.1' },
+    ready: SERVING,
+  });
+  assert.match(proxy.url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+  const health = await fetch(proxy.url.replace('/mcp', '/healthz'));
+  assert.equal(health.status, 200);
+  const exited = new Promise<number | null>((resolve) => proxy.child.once('exit', (code) => resolve(code)));
+  proxy.child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+});
+
+test('a bad config key stops start-up with exit code 1 and a message naming the key and file', async () => {
+  const cwd = await mkdtemp(join(tmpdir(), 'switchboard-entry-'));
+  await writeFile(join(cwd, 'switchboard.config.json'), JSON.stringify({ hots: '127.0.0.1' }));
+  await assert.rejects(run(process.execPath, [join(ROOT, 'bin/switchboard.js'), 'serve'], { cwd }), (error: { code: number; stderr: string }) => {
+    assert.equal(error.code, 1);
+    assert.match(error.stderr, /switchboard\.config\.json: unknown key "hots" \(did you mean "host"\?\)/);
+    return true;
+  });
+});
+
+test('a port already in use is reported as such', async () => {
+  const first = await startProcess(process.execPath, [join(ROOT, 'bin/switchboard.js'), '--port', '0', '--host', '127.0.0.1'], { ready: SERVING });
+  try {
+    const port = new URL(first.url).port;
+    await assert.rejects(run(process.execPath, [join(ROOT, 'bin/switchboard.js'), '--port', port, '--host', '127.0.0.1'], { cwd: ROOT }), (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+      return true;
+    });
+  } finally {
+    await first.stop();
+  }
+});
+
+test('--help and --version answer without starting anything', async () => {
+  const help = await run(process.execPath, [join(ROOT, 'bin/switchboard.js'), '--help']);
+  assert.match(help.stdout, /switchboard list URL/);
+  assert.match(help.stdout, /switchboard call URL TOOL/);
+  const version = await run(process.execPath, [join(ROOT, 'bin/switchboard.js'), '--version']);
+  assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+});
