@@ -2,11 +2,14 @@
  * A backend session: one client session's connection to one plugin. Opened on first use,
  * so a session pays only for the plugins it touches; closed with the session.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
+  CancelledNotificationSchema,
   McpError,
   ResultSchema,
+  type RequestId,
   type ClientCapabilities,
   type Implementation,
   type Notification,
@@ -39,6 +42,16 @@ const LIST_CAPABILITY: Record<ListKind, keyof ServerCapabilities> = {
 const MAX_PAGES = 1000;
 
 export type ListItem = Record<string, unknown>;
+
+/**
+ * The backend request the current code runs for. An HTTP backend's reply stream is read on the
+ * request's own asynchronous path, so when that stream breaks, the transport's error handler
+ * runs inside this scope and can tell exactly which request lost its answer.
+ */
+const backendCall = new AsyncLocalStorage<{ lost(error: Error): void }>();
+
+/** How long a backend gets to answer a ping after one of its reply streams broke. */
+const LIVENESS_PING_MS = 3000;
 
 /** The client session's side of a backend: what it declares, and where backend traffic goes. */
 export interface BackendPeer {
@@ -109,10 +122,43 @@ export class Backend {
     } catch (error) {
       throw this.#translate(error, method);
     }
+    // A reply stream that breaks (the backend process died, say) ends this request at once,
+    // instead of leaving it to the timeout.
+    const gone = new AbortController();
+    let lostWith: Error | undefined;
+    const call = {
+      lost: (error: Error) => {
+        void backendCall.exit(() => this.#stillThere(client)).then((alive) => {
+          if (alive || gone.signal.aborted) return;
+          lostWith = new RpcError(RpcCodes.ConnectionClosed, `${this.plugin.label} went away during ${method}: ${error.message}`, {
+            plugin: this.plugin.prefix,
+          });
+          gone.abort(lostWith);
+        });
+      },
+    };
+    const signal = options.signal ? AbortSignal.any([options.signal, gone.signal]) : gone.signal;
     try {
-      return await client.request({ method, params }, ResultSchema, { timeout: this.plugin.timeoutMs, ...options });
+      return await backendCall.run(call, () =>
+        client.request({ method, params }, ResultSchema, { timeout: this.plugin.timeoutMs, ...options, signal }),
+      );
     } catch (error) {
-      throw this.#translate(error, method);
+      throw lostWith ?? this.#translate(error, method);
+    }
+  }
+
+  /** Whether the backend still answers; a backend that does not is forgotten (reconnect next time). */
+  async #stillThere(client: Client): Promise<boolean> {
+    try {
+      await client.ping({ timeout: LIVENESS_PING_MS });
+      return true;
+    } catch {
+      const connection = this.#connection;
+      if (connection) {
+        this.#forget(connection);
+        void connection.then((c) => c.close(), () => {});
+      }
+      return false;
     }
   }
 
@@ -175,7 +221,28 @@ export class Backend {
 
   /** Backend-to-client traffic of this connection goes to the peer (the client session). */
   #route(client: Client): void {
-    client.fallbackRequestHandler = (request, extra) => this.#peer.onBackendRequest(this, request, extra.signal);
+    const reportError = client.onerror;
+    client.onerror = (error) => {
+      reportError?.(error);
+      if (/SSE stream disconnected/.test(error.message)) backendCall.getStore()?.lost(error);
+    };
+    // The backend's requests to the client, each cancellable by the backend. The SDK's own
+    // cancellation handling ignores request id 0 (typescript-sdk#2283), and a backend's first
+    // request has id 0, so the proxy tracks and cancels them itself.
+    const inFlight = new Map<RequestId, AbortController>();
+    client.setNotificationHandler(CancelledNotificationSchema, (notification) => {
+      const { requestId, reason } = notification.params;
+      if (requestId !== undefined) inFlight.get(requestId)?.abort(reason ?? 'cancelled by the backend');
+    });
+    client.fallbackRequestHandler = async (request, extra) => {
+      const cancel = new AbortController();
+      inFlight.set(request.id, cancel);
+      try {
+        return await this.#peer.onBackendRequest(this, request, AbortSignal.any([extra.signal, cancel.signal]));
+      } finally {
+        inFlight.delete(request.id);
+      }
+    };
     client.fallbackNotificationHandler = async (notification) => {
       const kind = LIST_CHANGED[notification.method];
       if (kind) for (const k of kind) this.invalidate(k);

@@ -57,11 +57,11 @@ export class Plugin {
 
   readonly #warned = new Set<string>();
 
-  /** Logs a warning the first time it is seen, so a problem repeated on every list logs once. */
-  warnOnce(message: string): void {
+  /** Logs a problem the first time it is seen, so one repeated on every list logs once. */
+  reportOnce(level: 'warn' | 'error', message: string): void {
     if (this.#warned.has(message)) return;
     this.#warned.add(message);
-    this.log.warn(message);
+    this.log[level](message);
   }
 
   setState(state: PluginState, error?: string): void {

@@ -62,6 +62,9 @@ export class ClientSession implements BackendPeer {
       capabilities: advertisedCapabilities(plugins),
       instructions: combinedInstructions(plugins),
     });
+    // SDK clients ignore a cancellation of request id 0 (typescript-sdk#2283), and the SDK numbers
+    // a server's requests from 0: start at 1, so the client can cancel every request the proxy sends.
+    (this.server as unknown as { _requestMessageId: number })._requestMessageId = 1;
     // Everything but initialize and ping is forwarded, so the raw fallback handlers take it all.
     this.server.removeRequestHandler('logging/setLevel');
     this.server.fallbackRequestHandler = (request, extra) => this.#dispatch(request, extra);
@@ -198,7 +201,8 @@ export class ClientSession implements BackendPeer {
         }
       }),
     );
-    const merged = merge(kind, lists, (plugin, message) => plugin.warnOnce(message));
+    // An item left out of the list is a refusal: logged as an error, once.
+    const merged = merge(kind, lists, (plugin, message) => plugin.reportOnce('error', message));
     const { items, nextCursor } = page(merged, params.cursor, this.#options.pageSize);
     return nextCursor === undefined ? { [kind]: items } : { [kind]: items, nextCursor };
   }
