@@ -28,6 +28,8 @@ export interface Config {
   /** Accepted `Host`/`Origin` host names (DNS-rebinding protection); `*` accepts any. */
   allowedHosts: string[];
   maxBodyBytes: number;
+  /** How long a dropped, resumable request stream waits for the client to reconnect before the request is cancelled. */
+  resumeGraceMs: number;
   logLevel: LogLevel;
   /** `json` lines, or `pretty` for a terminal; unset: the entry picks (pretty on a TTY). */
   logFormat?: LogFormat;
@@ -44,6 +46,7 @@ export const DEFAULTS = {
   pageSize: 500,
   allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
   maxBodyBytes: 4 * 1024 * 1024,
+  resumeGraceMs: 30_000,
   logLevel: 'info' as LogLevel,
 };
 
@@ -56,6 +59,7 @@ const settings = {
   pageSize: z.number().int().min(0),
   allowedHosts: z.array(z.string().min(1)),
   maxBodyBytes: z.number().int().positive(),
+  resumeGraceMs: z.number().int().min(0),
   logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]),
   logFormat: z.enum(LOG_FORMATS as [LogFormat, ...LogFormat[]]),
 };
@@ -119,6 +123,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     pageSize: merged.pageSize,
     allowedHosts: merged.allowedHosts,
     maxBodyBytes: merged.maxBodyBytes,
+    resumeGraceMs: merged.resumeGraceMs,
     logLevel: merged.logLevel,
     logFormat: merged.logFormat,
     configFile: file.path,

@@ -11,6 +11,7 @@ import { isInitializeRequest, type JSONRPCMessage, type RequestId } from '@model
 import type { ClientSession } from './session.ts';
 import type { SessionStore } from './sessions.ts';
 import type { Logger } from './log.ts';
+import { SessionEventStore, exchangeScope, type Exchange } from './events.ts';
 
 export interface HttpOptions {
   sessions: SessionStore;
@@ -19,16 +20,20 @@ export interface HttpOptions {
   /** Host names accepted in `Host` and `Origin` (DNS-rebinding protection); `*` accepts any. */
   allowedHosts: readonly string[];
   maxBodyBytes: number;
+  /** How long a dropped, resumable request stream waits for the client to resume before the request is cancelled. */
+  resumeGraceMs: number;
   log: Logger;
   /** The body of `GET /healthz`. */
   health: () => Record<string, unknown>;
 }
 
 const SESSION_HEADER = 'mcp-session-id';
+/** Told to clients with each stream's priming event: how soon to reconnect after a drop. */
+const RETRY_INTERVAL_MS = 1000;
 
 export function createApp(options: HttpOptions): Koa {
   const { sessions, log } = options;
-  const transports = new WeakMap<ClientSession, StreamableHTTPServerTransport>();
+  const transports = new WeakMap<ClientSession, { transport: StreamableHTTPServerTransport; events: SessionEventStore }>();
   const app = new Koa();
   const router = new Router();
 
@@ -62,13 +67,13 @@ export function createApp(options: HttpOptions): Koa {
 
     const sessionId = ctx.get(SESSION_HEADER);
     let session: ClientSession | undefined;
-    let transport: StreamableHTTPServerTransport | undefined;
+    let http: { transport: StreamableHTTPServerTransport; events: SessionEventStore } | undefined;
     if (sessionId) {
       session = sessions.get(sessionId);
-      transport = session && transports.get(session);
-      if (!session || !transport) return rpcError(ctx, 404, -32001, 'Session not found');
+      http = session && transports.get(session);
+      if (!session || !http) return rpcError(ctx, 404, -32001, 'Session not found');
     } else if (ctx.method === 'POST' && containsInitialize(body)) {
-      ({ session, transport } = await startSession());
+      ({ session, http } = await startSession());
     } else {
       return rpcError(
         ctx,
@@ -79,25 +84,35 @@ export function createApp(options: HttpOptions): Koa {
     }
 
     const live = session;
+    const { transport, events } = http;
     live.active++;
     live.lastSeen = Date.now();
     const pending = requestIds(body);
+    const exchange: Exchange = {};
     ctx.res.on('close', () => {
       live.active--;
       live.lastSeen = Date.now();
-      // A client that drops a request's stream no longer wants the answer: cancel the work.
-      if (!ctx.res.writableFinished && pending.length) cancel(transport, pending, 'the client closed the request stream');
+      if (ctx.res.writableFinished || pending.length === 0) return;
+      // The request stream dropped before the answer. A client that can resume (it got event
+      // ids) gets a grace period to reconnect; otherwise the answer can never reach it, so the
+      // work is cancelled now.
+      const giveUp = () => cancel(transport, pending, 'the client closed the request stream');
+      if (exchange.streamId) events.dropped(exchange.streamId, options.resumeGraceMs, giveUp);
+      else giveUp();
     });
     ctx.respond = false;
-    await transport.handleRequest(ctx.req, ctx.res, body);
+    await exchangeScope.run(exchange, () => transport.handleRequest(ctx.req, ctx.res, body));
     if (!sessionId && !sessions.get(live.id)) await live.close(); // initialize was refused
   });
 
   async function startSession() {
     const id = randomUUID();
     const session = options.newSession(id);
+    const events = new SessionEventStore();
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
+      eventStore: events,
+      retryInterval: RETRY_INTERVAL_MS,
       onsessioninitialized: () => {
         sessions.add(session);
         log.debug({ session: id }, 'client session started');
@@ -105,11 +120,13 @@ export function createApp(options: HttpOptions): Koa {
     });
     transport.onclose = () => {
       log.debug({ session: id }, 'client session ended');
+      events.clear();
       void sessions.end(session);
     };
-    transports.set(session, transport);
+    const http = { transport, events };
+    transports.set(session, http);
     await session.connect(transport);
-    return { session, transport };
+    return { session, http };
   }
 
   app.use(router.routes());

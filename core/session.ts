@@ -17,7 +17,7 @@ import {
   type Result,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
-import { Backend, type BackendPeer, type ListKind } from './backend.ts';
+import { Backend, type BackendPeer, type ListItem, type ListKind } from './backend.ts';
 import { merge, page } from './catalog.ts';
 import type { Plugin } from './plugin.ts';
 import type { PluginRegistry } from './registry.ts';
@@ -51,6 +51,8 @@ export class ClientSession implements BackendPeer {
   readonly #registry: PluginRegistry;
   readonly #options: SessionOptions;
   readonly #backends = new Map<Plugin, Backend>();
+  /** Which backend runs each task a call of this session created (tasks are routed by id). */
+  readonly #tasks = new Map<string, Backend>();
   #closing?: Promise<void>;
 
   constructor(options: SessionOptions) {
@@ -179,6 +181,12 @@ export class ClientSession implements BackendPeer {
         return this.#complete(params, extra);
       case 'logging/setLevel':
         return this.#setLevel(params, extra);
+      case 'tasks/get':
+      case 'tasks/result':
+      case 'tasks/cancel':
+        return this.#forwardTask(method, params, extra);
+      case 'tasks/list':
+        return this.#listTasks(params, extra);
       default:
         throw new RpcError(RpcCodes.MethodNotFound, `Method not found: ${method}`);
     }
@@ -237,7 +245,32 @@ export class ClientSession implements BackendPeer {
     const exposed = params.name;
     if (typeof exposed !== 'string') throw new RpcError(RpcCodes.InvalidParams, `${method}: "name" must be a string`);
     const { backend, name } = await this.#routeName(kind, exposed);
-    return backend.request(method, { ...params, name }, this.#forwardOptions(params, extra));
+    const result = await backend.request(method, { ...params, name }, this.#forwardOptions(params, extra));
+    const task = (result as { task?: { taskId?: unknown } }).task;
+    if (kind === 'tools' && typeof task?.taskId === 'string') this.#tasks.set(task.taskId, backend);
+    return result;
+  }
+
+  /** tasks/get, tasks/result, tasks/cancel go to the backend that created the task. */
+  async #forwardTask(method: string, params: Params, extra: Extra): Promise<Result> {
+    const backend = typeof params.taskId === 'string' ? this.#tasks.get(params.taskId) : undefined;
+    if (!backend) throw new RpcError(RpcCodes.InvalidParams, `Unknown task: ${String(params.taskId)}`);
+    return backend.request(method, params, this.#forwardOptions(params, extra));
+  }
+
+  /** The tasks of every backend this session created tasks on, merged. */
+  async #listTasks(params: Params, extra: Extra): Promise<Result> {
+    const tasks: ListItem[] = [];
+    for (const backend of new Set(this.#tasks.values())) {
+      let cursor: unknown;
+      do {
+        const answer = await backend.request('tasks/list', cursor === undefined ? {} : { cursor }, { signal: extra.signal });
+        tasks.push(...((answer.tasks as ListItem[] | undefined) ?? []));
+        cursor = answer.nextCursor;
+      } while (typeof cursor === 'string' && cursor !== '');
+    }
+    const { items, nextCursor } = page(tasks, params.cursor, this.#options.pageSize);
+    return nextCursor === undefined ? { tasks: items } : { tasks: items, nextCursor };
   }
 
   async #forwardUri(method: string, params: Params, extra: Extra): Promise<Result> {
@@ -346,8 +379,8 @@ function unwrap(error: unknown): Error {
 
 /**
  * What the proxy offers a new client: tools, prompts and resources always (plugins may come
- * and go), with list_changed; logging, completions and resource subscriptions only when a
- * mounted backend offers them.
+ * and go), with list_changed; logging, completions, resource subscriptions and tasks only when
+ * a mounted backend offers them.
  */
 export function advertisedCapabilities(plugins: readonly Plugin[]): ServerCapabilities {
   const offered = plugins.map((plugin) => plugin.info?.capabilities ?? {});
@@ -358,6 +391,14 @@ export function advertisedCapabilities(plugins: readonly Plugin[]): ServerCapabi
   };
   if (offered.some((c) => c.logging)) capabilities.logging = {};
   if (offered.some((c) => c.completions)) capabilities.completions = {};
+  const tasks = offered.flatMap((c) => (c.tasks ? [c.tasks] : []));
+  if (tasks.length) {
+    capabilities.tasks = {
+      ...(tasks.some((t) => t.list) && { list: {} }),
+      ...(tasks.some((t) => t.cancel) && { cancel: {} }),
+      ...(tasks.some((t) => t.requests?.tools?.call) && { requests: { tools: { call: {} } } }),
+    };
+  }
   return capabilities;
 }
 

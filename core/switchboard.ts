@@ -28,6 +28,7 @@ export interface SwitchboardOptions {
   pageSize?: number;
   allowedHosts?: readonly string[];
   maxBodyBytes?: number;
+  resumeGraceMs?: number;
   log?: Logger;
 }
 
@@ -95,6 +96,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     sessions,
     allowedHosts: options.allowedHosts ?? DEFAULTS.allowedHosts,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+    resumeGraceMs: options.resumeGraceMs ?? DEFAULTS.resumeGraceMs,
     log,
     health: () => ({ plugins: registry.size, sessions: sessions.size }),
     newSession: (id) => new ClientSession({ id, registry, serverInfo: SERVER_INFO, pageSize: options.pageSize ?? DEFAULTS.pageSize, log }),

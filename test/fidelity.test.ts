@@ -55,7 +55,7 @@ before(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-fidelity-'));
   await mkdir(join(dir, 'remote'));
   await writeFile(join(dir, 'remote', 'index.js'), `export default { prefix: 'remote', remote: { url: ${JSON.stringify(remote.url)} } };\n`);
-  proxy = await startProxy({ pluginDirs: [join(FIXTURES, 'plugins'), dir] });
+  proxy = await startProxy({ pluginDirs: [join(FIXTURES, 'plugins'), dir], resumeGraceMs: 300 });
 });
 
 after(async () => {
@@ -178,6 +178,50 @@ for (const prefix of ['fid', 'remote']) {
           reasons = JSON.parse(textOf(await client.callTool({ name: `${prefix}_cancellations` })));
         }
         assert.equal(reasons.length, 1, 'the backend saw the cancellation when the client went away');
+      } finally {
+        await close();
+      }
+    });
+
+    test('a client that reconnects with Last-Event-ID gets the rest of the answer, and nothing is cancelled', async () => {
+      const { client, transport, close } = await connect(proxy.url, FULL, answering);
+      try {
+        const headers = {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-session-id': transport.sessionId!,
+          'mcp-protocol-version': '2025-11-25',
+        };
+        const dropped = new AbortController();
+        const response = await fetch(proxy.url, {
+          method: 'POST',
+          signal: dropped.signal,
+          headers,
+          body: JSON.stringify({ jsonrpc: '2.0', id: 'resume-1', method: 'tools/call', params: { name: `${prefix}_count_to`, arguments: { n: 6, delayMs: 100 }, _meta: { progressToken: 'p' } } }),
+        });
+        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let text = '';
+        while (!/"progress":1\b/.test(text)) text += (await reader.read()).value ?? '';
+        const ids = [...text.matchAll(/^id: (.+)$/gm)].map((m) => m[1]!);
+        assert.ok(ids.length >= 2, `events carry ids (priming event and progress): ${text}`);
+        dropped.abort();
+        // Reconnect as a client does, after a moment (the proxy says `retry: 1000`), well within the grace period.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const resumed = await fetch(proxy.url, { headers: { ...headers, accept: 'text/event-stream', 'last-event-id': ids.at(-1)! } });
+        assert.equal(resumed.status, 200);
+        const rest = resumed.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let replay = '';
+        while (!replay.includes('"id":"resume-1"')) {
+          const { value, done } = await rest.read();
+          if (done) break;
+          replay += value;
+        }
+        await rest.cancel();
+        assert.match(replay, /counted to 6/, 'the result arrived on the resumed stream');
+        assert.match(replay, /"progress":6/);
+        assert.doesNotMatch(replay, /"progress":1\b/, 'events already seen are not sent again');
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        assert.deepEqual(JSON.parse(textOf(await client.callTool({ name: `${prefix}_cancellations` }))), [], 'a resumed stream is not a cancellation');
       } finally {
         await close();
       }
