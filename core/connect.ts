@@ -3,11 +3,13 @@
  * (or for the proxy's own probe). In-process plugins get a fresh server from their factory,
  * linked in memory; remote plugins get their own HTTP session.
  */
+import { setMaxListeners } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { Plugin } from './plugin.ts';
 import type { McpServerLike } from './manifest.ts';
 import { SwitchboardError, messageOf } from './errors.ts';
@@ -28,6 +30,12 @@ export interface Connection {
   close(): Promise<void>;
 }
 
+/**
+ * One JSON Schema validator for every SDK client and server the proxy makes: the SDK would give
+ * each its own Ajv instance (about 19 KiB each, three per client session).
+ */
+export const sharedValidator = new AjvJsonSchemaValidator();
+
 /** Which transport answered last time, per remote URL, so later sessions skip the failed try. */
 const remoteTransportKind = new Map<string, 'streamable-http' | 'sse'>();
 
@@ -36,7 +44,7 @@ export async function connect(plugin: Plugin, options: ConnectOptions): Promise<
 }
 
 function newClient(plugin: Plugin, options: ConnectOptions): Client {
-  const client = new Client(options.clientInfo, { capabilities: options.capabilities });
+  const client = new Client(options.clientInfo, { capabilities: options.capabilities, jsonSchemaValidator: sharedValidator });
   client.onerror = (error) => plugin.log.debug({ err: error }, 'backend connection error');
   options.setup?.(client);
   return client;
@@ -89,7 +97,7 @@ async function connectRemote(plugin: Plugin, options: ConnectOptions): Promise<C
     const client = newClient(plugin, options);
     const transport =
       kind === 'streamable-http'
-        ? new StreamableHTTPClientTransport(url, { requestInit })
+        ? new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchWithOwnSignal })
         : new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: withHeaders(remote.headers) } });
     try {
       await client.connect(transport, { timeout: plugin.timeoutMs });
@@ -119,6 +127,41 @@ async function connectRemote(plugin: Plugin, options: ConnectOptions): Promise<C
     culprit: plugin.folder.display,
   });
 }
+
+/**
+ * The SDK's HTTP transport hands its one AbortSignal (the one close() aborts) to every fetch,
+ * and undici keeps a listener on it for each request until that request is garbage-collected:
+ * a busy backend session piles up thousands (MaxListenersExceededWarning). Each fetch gets its
+ * own signal instead, linked to the transport's only until its response has been read.
+ */
+export const fetchWithOwnSignal: typeof fetch = async (input, init) => {
+  const shared = init?.signal;
+  if (!shared) return fetch(input, init);
+  const own = new AbortController();
+  const abort = () => own.abort(shared.reason);
+  const release = () => shared.removeEventListener('abort', abort);
+  if (shared.aborted) abort();
+  else {
+    // Every listener here is removed when its response is read: any number in flight is fine.
+    setMaxListeners(0, shared);
+    shared.addEventListener('abort', abort, { once: true });
+  }
+  let response: Response;
+  try {
+    response = await fetch(input, { ...init, signal: own.signal });
+  } catch (error) {
+    release();
+    throw error;
+  }
+  if (!response.body) {
+    release();
+    return response;
+  }
+  const body = response.body.pipeThrough(new TransformStream({ flush: release }));
+  const released = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  Object.defineProperties(released, { url: { value: response.url }, redirected: { value: response.redirected } });
+  return released;
+};
 
 /** The legacy SSE transport opens its event stream with its own fetch: give it the headers too. */
 function withHeaders(headers: Record<string, string> | undefined): typeof fetch {

@@ -3,7 +3,8 @@
  * streams, so a client whose connection dropped can reconnect with `Last-Event-ID` and get the
  * rest (the SDK transport sends priming events with an id to clients of protocol 2025-11-25+).
  *
- * Bounded per session: at most `maxEvents` messages, none older than `retentionMs`.
+ * Bounded per session: at most `maxEvents` messages, none older than `retentionMs`, and a
+ * request stream's messages are dropped as soon as the stream was delivered in full.
  *
  * It also tells the HTTP layer whether a dropped request stream can be resumed, and whether the
  * client did resume it, so a drop is only taken as a cancellation when the answer can no longer
@@ -83,6 +84,17 @@ export class SessionEventStore implements EventStore {
   #resumed(streamId: StreamId): void {
     clearTimeout(this.#dropped.get(streamId));
     this.#dropped.delete(streamId);
+  }
+
+  /** A stream was delivered in full: its events are no longer needed. */
+  completed(streamId: StreamId): void {
+    this.#resumed(streamId);
+    for (let i = this.#events.length - 1; i >= 0; i--) if (this.#events[i]!.streamId === streamId) this.#events.splice(i, 1);
+  }
+
+  /** Messages held for replay (for tests and metrics). */
+  get size(): number {
+    return this.#events.length;
   }
 
   /** Forgets everything (the session ended). */

@@ -92,7 +92,11 @@ export function createApp(options: HttpOptions): Koa {
     ctx.res.on('close', () => {
       live.active--;
       live.lastSeen = Date.now();
-      if (ctx.res.writableFinished || pending.length === 0) return;
+      if (ctx.res.writableFinished) {
+        if (exchange.streamId) events.completed(exchange.streamId);
+        return;
+      }
+      if (pending.length === 0) return;
       // The request stream dropped before the answer. A client that can resume (it got event
       // ids) gets a grace period to reconnect; otherwise the answer can never reach it, so the
       // work is cancelled now.

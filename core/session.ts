@@ -5,6 +5,7 @@
  * and goes to this client, on the stream of the request it belongs to.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { sharedValidator } from './connect.ts';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -63,6 +64,7 @@ export class ClientSession implements BackendPeer {
     this.server = new Server(options.serverInfo, {
       capabilities: advertisedCapabilities(plugins),
       instructions: combinedInstructions(plugins),
+      jsonSchemaValidator: sharedValidator,
     });
     // SDK clients ignore a cancellation of request id 0 (typescript-sdk#2283), and the SDK numbers
     // a server's requests from 0: start at 1, so the client can cancel every request the proxy sends.
