@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { fetchWithOwnSignal } from '../core/connect.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { sessions: { type: 'string', default: '1000' }, calls: { type: 'string', default: '2000' } } });
@@ -28,7 +29,7 @@ const SESSIONS = Number(values.sessions);
 const CALLS = Number(values.calls);
 const children: ChildProcess[] = [];
 
-function start(args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+function start(args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
@@ -36,7 +37,7 @@ function start(args: string[], ready: RegExp, env: Record<string, string> = {}):
     const onData = (chunk: Buffer) => {
       output += chunk;
       const match = output.match(ready);
-      if (match) resolve({ child, url: match[1]! });
+      if (match) resolve({ child, url: match[1]!, output: () => output });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
@@ -51,7 +52,8 @@ async function rssKiB(pid: number): Promise<number> {
 
 async function connect(url: string): Promise<{ client: Client; close: () => Promise<void> }> {
   const client = new Client({ name: 'bench', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(url));
+  // The proxy's own fetch for remote backends, so the load generator does not pile up abort listeners either.
+  const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchWithOwnSignal });
   await client.connect(transport);
   return {
     client,
@@ -147,6 +149,8 @@ async function main(): Promise<void> {
   console.log(`                                   ${(loaded / 1024).toFixed(1)} MiB (${((loaded - idle) / SESSIONS).toFixed(1)} KiB per session)`);
   console.log(`  opening them (initialize, tools/list, 2 calls each, 50 at a time) took ${opened.toFixed(1)} s`);
   await Promise.all(sessions.map((s) => s.close()));
+  const warnings = proxy.output().split('\n').filter((line) => /Warning/.test(line) && !line.startsWith('{'));
+  console.log(`\nproxy process warnings: ${warnings.length}${warnings.length ? `\n  ${warnings.slice(0, 3).join('\n  ')}` : ''}`);
 }
 
 main()

@@ -166,7 +166,7 @@ export class Backend {
   list(kind: ListKind): Promise<ListItem[]> {
     let listing = this.#lists.get(kind);
     if (!listing) {
-      listing = this.#fetchAll(kind);
+      listing = this.#fetchAll(kind).then((items) => this.plugin.shareList(kind, items));
       this.#lists.set(kind, listing);
       listing.catch(() => {
         if (this.#lists.get(kind) === listing) this.#lists.delete(kind);

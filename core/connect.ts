@@ -3,7 +3,6 @@
  * (or for the proxy's own probe). In-process plugins get a fresh server from their factory,
  * linked in memory; remote plugins get their own HTTP session.
  */
-import { setMaxListeners } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -132,36 +131,47 @@ async function connectRemote(plugin: Plugin, options: ConnectOptions): Promise<C
  * The SDK's HTTP transport hands its one AbortSignal (the one close() aborts) to every fetch,
  * and undici keeps a listener on it for each request until that request is garbage-collected:
  * a busy backend session piles up thousands (MaxListenersExceededWarning). Each fetch gets its
- * own signal instead, linked to the transport's only until its response has been read.
+ * own signal instead; one listener per transport signal aborts them all, and the own signals
+ * are held weakly, so a finished request leaves nothing behind.
  */
-export const fetchWithOwnSignal: typeof fetch = async (input, init) => {
+export const fetchWithOwnSignal: typeof fetch = (input, init) => {
   const shared = init?.signal;
   if (!shared) return fetch(input, init);
   const own = new AbortController();
-  const abort = () => own.abort(shared.reason);
-  const release = () => shared.removeEventListener('abort', abort);
-  if (shared.aborted) abort();
-  else {
-    // Every listener here is removed when its response is read: any number in flight is fine.
-    setMaxListeners(0, shared);
-    shared.addEventListener('abort', abort, { once: true });
-  }
-  let response: Response;
-  try {
-    response = await fetch(input, { ...init, signal: own.signal });
-  } catch (error) {
-    release();
-    throw error;
-  }
-  if (!response.body) {
-    release();
-    return response;
-  }
-  const body = response.body.pipeThrough(new TransformStream({ flush: release }));
-  const released = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-  Object.defineProperties(released, { url: { value: response.url }, redirected: { value: response.redirected } });
-  return released;
+  // The request holds its signal while it runs; the signal holds its controller.
+  Object.defineProperty(own.signal, CONTROLLER, { value: own });
+  if (shared.aborted) own.abort(shared.reason);
+  else requestsOf(shared).add(new WeakRef(own));
+  return fetch(input, { ...init, signal: own.signal });
 };
+
+const CONTROLLER = Symbol('controller');
+const requests = new WeakMap<AbortSignal, Set<WeakRef<AbortController>>>();
+const forget = new FinalizationRegistry<() => void>((remove) => remove());
+
+function requestsOf(shared: AbortSignal): { add(ref: WeakRef<AbortController>): void } {
+  let live = requests.get(shared);
+  if (!live) {
+    const set = new Set<WeakRef<AbortController>>();
+    live = set;
+    requests.set(shared, set);
+    shared.addEventListener(
+      'abort',
+      () => {
+        for (const ref of set) ref.deref()?.abort(shared.reason);
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  const set = live;
+  return {
+    add(ref) {
+      set.add(ref);
+      forget.register(ref.deref()!, () => set.delete(ref));
+    },
+  };
+}
 
 /** The legacy SSE transport opens its event stream with its own fetch: give it the headers too. */
 function withHeaders(headers: Record<string, string> | undefined): typeof fetch {

@@ -19,6 +19,9 @@ export interface BackendInfo {
   instructions?: string;
 }
 
+/** Distinct versions of one list kept for sharing (per-session lists may differ, e.g. by client capabilities). */
+const MAX_LIST_VARIANTS = 8;
+
 export class Plugin {
   /** The plugin folder: absolute path, and the path as the user configured it (for messages). */
   readonly folder: PluginFolder;
@@ -56,6 +59,24 @@ export class Plugin {
   }
 
   readonly #warned = new Set<string>();
+  /** Lists as sessions received them, so identical lists are held once (see shareList). */
+  readonly #lists = new Map<string, Map<string, readonly Record<string, unknown>[]>>();
+
+  /**
+   * The shared copy of a list identical to `items`, or `items` itself, now shared. Sessions of
+   * one plugin almost always get the same lists; holding one copy instead of one per session is
+   * most of a session's memory. Callers must not modify a shared list or its items.
+   */
+  shareList<T extends Record<string, unknown>>(kind: string, items: T[]): T[] {
+    let variants = this.#lists.get(kind);
+    if (!variants) this.#lists.set(kind, (variants = new Map()));
+    const key = JSON.stringify(items);
+    const shared = variants.get(key);
+    if (shared) return shared as T[];
+    if (variants.size >= MAX_LIST_VARIANTS) variants.delete(variants.keys().next().value!);
+    variants.set(key, items);
+    return items;
+  }
 
   /** Logs a problem the first time it is seen, so one repeated on every list logs once. */
   reportOnce(level: 'warn' | 'error', message: string): void {

@@ -1,6 +1,6 @@
 /**
- * The fetch the proxy gives remote backend transports: one signal per request, released when
- * its response has been read, and still aborted when the transport closes.
+ * The fetch the proxy gives remote backend transports: one signal per request, none of them a
+ * listener on the transport's signal, and every one still aborted when the transport closes.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,7 +29,7 @@ after(() => {
   server.close();
 });
 
-test('a long-lived transport signal keeps no listener per finished request', async () => {
+test('a long-lived transport signal keeps one listener, not one per request', async () => {
   const transport = new AbortController();
   await Promise.all(
     Array.from({ length: 200 }, async () => {
@@ -37,7 +37,7 @@ test('a long-lived transport signal keeps no listener per finished request', asy
       assert.equal(await response.text(), 'ok');
     }),
   );
-  assert.equal(getEventListeners(transport.signal, 'abort').length, 0, 'every request released its listener');
+  assert.equal(getEventListeners(transport.signal, 'abort').length, 1, '200 requests, one listener');
 });
 
 test('closing the transport still aborts a request in flight', async () => {
@@ -49,9 +49,8 @@ test('closing the transport still aborts a request in flight', async () => {
   await assert.rejects(reader.read(), /transport closed|aborted/);
 });
 
-test('the response keeps status, headers and URL', async () => {
-  const response = await fetchWithOwnSignal(`${url}/`, { signal: new AbortController().signal });
-  assert.equal(response.status, 200);
-  assert.equal(response.url, `${url}/`);
-  assert.ok(response.headers.get('content-length'));
+test('a transport closed before a request starts aborts it at once', async () => {
+  const transport = new AbortController();
+  transport.abort(new Error('already closed'));
+  await assert.rejects(fetchWithOwnSignal(`${url}/`, { signal: transport.signal }), /already closed/);
 });
