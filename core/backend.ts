@@ -17,10 +17,11 @@ import {
   type Result,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { connect, describeNetworkError, type Connection } from './connect.ts';
 import type { Plugin } from './plugin.ts';
 import { requestScope } from './scope.ts';
-import { RpcCodes, RpcError, SwitchboardError } from './errors.ts';
+import { RpcCodes, RpcError, SwitchboardError, messageOf } from './errors.ts';
 
 export type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 
@@ -53,6 +54,10 @@ const backendCall = new AsyncLocalStorage<{ lost(error: Error): void }>();
 /** How long a backend gets to answer a ping after one of its reply streams broke. */
 const LIVENESS_PING_MS = 3000;
 
+/** A command plugin's process that ended is restarted after this, doubling while it keeps ending (within a minute). */
+const RESTART_MIN_MS = 500;
+const RESTART_MAX_MS = 30_000;
+
 /** The client session's side of a backend: what it declares, and where backend traffic goes. */
 export interface BackendPeer {
   readonly id: string;
@@ -70,6 +75,19 @@ export class Backend {
   #connection?: Promise<Connection>;
   readonly #lists = new Map<ListKind, Promise<ListItem[]>>();
   #closed = false;
+  /** Requests in progress, and who waits for them to end (retire). */
+  #inFlight = 0;
+  #drained?: () => void;
+  /** Why the proxy stopped using this backend (reloaded, removed), for the errors of late requests. */
+  #retiredBecause?: string;
+  /** Session state the backend holds, set again on a new backend session after a reconnect. */
+  readonly #subscriptions = new Set<string>();
+  #logLevel?: unknown;
+  #connectedBefore = false;
+  /** When a command plugin's process ended by itself: restarts, with backoff. */
+  #exits: number[] = [];
+  #restartAt = 0;
+  #restartTimer?: NodeJS.Timeout;
 
   constructor(plugin: Plugin, peer: BackendPeer) {
     this.plugin = plugin;
@@ -80,21 +98,34 @@ export class Backend {
   connection(): Promise<Connection> {
     if (this.#closed) return Promise.reject(new RpcError(RpcCodes.ConnectionClosed, `${this.plugin.label}: session closed`));
     if (!this.#connection) {
-      const opening = requestScope.exit(() =>
-        connect(this.plugin, {
+      const wait = this.#restartAt - Date.now();
+      const opening = requestScope.exit(async () => {
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        return connect(this.plugin, {
           sessionId: this.#peer.id,
           capabilities: this.#peer.clientCapabilities(),
           clientInfo: this.#peer.clientInfo(),
           setup: (client) => this.#route(client),
-        }),
-      );
+        });
+      });
       this.#connection = opening;
       opening.then(
         (connection) => {
-          if (this.#closed) void connection.close();
-          connection.client.onclose = () => this.#forget(opening);
+          if (this.#closed) return void connection.close();
+          if (this.plugin.state === 'unavailable') this.plugin.setState('ready');
+          connection.client.onclose = () => {
+            const unexpected = !this.#closed && this.#connection === opening;
+            this.#forget(opening);
+            if (unexpected) this.#exited();
+          };
+          if (this.#connectedBefore) void this.#restoreState(connection.client);
+          this.#connectedBefore = true;
         },
-        () => this.#forget(opening),
+        (error: unknown) => {
+          this.#forget(opening);
+          const unavailable = error instanceof SwitchboardError && error.code === 'SB_BACKEND_UNAVAILABLE';
+          if (unavailable && this.plugin.state === 'ready') this.plugin.setState('unavailable', error.message);
+        },
       );
     }
     return this.#connection;
@@ -114,8 +145,22 @@ export class Backend {
   /**
    * Sends a request as it is and returns the backend's result as it is. Errors keep the
    * backend's code, message and data; timeouts and lost connections name the plugin.
+   * A backend that lost this session (it restarted: 404) gets a new one and the request again,
+   * since it never ran it. A request whose answer was lost in transit is sent again once if it
+   * only reads; a tools/call is never replayed.
    */
   async request(method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Result> {
+    this.#inFlight++;
+    try {
+      const result = await this.#send(method, params, options, true);
+      this.#remember(method, params);
+      return result;
+    } finally {
+      if (--this.#inFlight === 0) this.#drained?.();
+    }
+  }
+
+  async #send(method: string, params: Record<string, unknown> | undefined, options: RequestOptions, mayRetry: boolean): Promise<Result> {
     let client: Client;
     try {
       ({ client } = await this.connection());
@@ -130,10 +175,8 @@ export class Backend {
       lost: (error: Error) => {
         void backendCall.exit(() => this.#stillThere(client)).then((alive) => {
           if (alive || gone.signal.aborted) return;
-          lostWith = new RpcError(RpcCodes.ConnectionClosed, `${this.plugin.label} went away during ${method}: ${error.message}`, {
-            plugin: this.plugin.prefix,
-          });
-          gone.abort(lostWith);
+          lostWith = error;
+          gone.abort(error);
         });
       },
     };
@@ -143,8 +186,80 @@ export class Backend {
         client.request({ method, params }, ResultSchema, { timeout: this.plugin.timeoutMs, ...options, signal }),
       );
     } catch (error) {
-      throw lostWith ?? this.#translate(error, method);
+      const sessionGone = error instanceof StreamableHTTPError && error.code === 404;
+      if (mayRetry && !options.signal?.aborted && (sessionGone || (lostWith && method !== 'tools/call'))) {
+        this.plugin.log.info({ method }, `${sessionGone ? 'the backend no longer knows this session' : 'the answer was lost'}; opening a new backend session`);
+        await this.#reset(client);
+        return this.#send(method, params, options, false);
+      }
+      if (lostWith) {
+        const replay = method === 'tools/call' ? '; the call was not replayed (it may or may not have run)' : '';
+        throw new RpcError(RpcCodes.ConnectionClosed, `${this.plugin.label} went away during ${method}${replay}: ${lostWith.message}`, {
+          plugin: this.plugin.prefix,
+        });
+      }
+      throw this.#translate(error, method);
     }
+  }
+
+  /** Keeps what a new backend session must be told again (subscriptions, log level). */
+  #remember(method: string, params: Record<string, unknown> | undefined): void {
+    if (method === 'resources/subscribe' && typeof params?.uri === 'string') this.#subscriptions.add(params.uri);
+    else if (method === 'resources/unsubscribe' && typeof params?.uri === 'string') this.#subscriptions.delete(params.uri);
+    else if (method === 'logging/setLevel') this.#logLevel = params?.level;
+  }
+
+  /** After a reconnect: the new backend session gets the session's subscriptions and log level. */
+  async #restoreState(client: Client): Promise<void> {
+    const requests = [
+      ...[...this.#subscriptions].map((uri) => ({ method: 'resources/subscribe', params: { uri } })),
+      ...(this.#logLevel === undefined ? [] : [{ method: 'logging/setLevel', params: { level: this.#logLevel } }]),
+    ];
+    for (const request of requests) {
+      await client.request(request, ResultSchema).catch((error) => this.plugin.log.warn({ err: messageOf(error), method: request.method }, 'could not restore session state'));
+    }
+  }
+
+  /** Drops a connection that no longer works (its backend session is gone), closing it quietly. */
+  async #reset(client: Client): Promise<void> {
+    const connection = this.#connection;
+    if (!connection) return;
+    const current = await connection.catch(() => undefined);
+    if (current?.client !== client) return; // someone else reconnected already
+    this.#forget(connection);
+    void current.close();
+  }
+
+  /** A command plugin's process ended by itself: start a new one, sooner the first time, later if it keeps dying. */
+  #exited(): void {
+    if (this.plugin.kind !== 'command' || this.#closed) return;
+    const now = Date.now();
+    this.#exits = [...this.#exits.filter((at) => now - at < 60_000), now];
+    const delay = Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** (this.#exits.length - 1));
+    this.#restartAt = now + delay;
+    this.plugin.log.warn(`${this.plugin.label}: its process for session ${this.#peer.id} ended; restarting in ${delay} ms`);
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = setTimeout(() => {
+      if (!this.#closed && !this.#connection) this.connection().catch(() => {});
+    }, delay);
+    this.#restartTimer.unref();
+  }
+
+  /**
+   * The proxy stops using this backend (its plugin was reloaded or removed): requests in
+   * progress may finish within `graceMs`, then the backend session closes.
+   */
+  async retire(reason: string, graceMs: number): Promise<void> {
+    this.#retiredBecause = reason;
+    if (this.#inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => (this.#drained = resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    await this.close();
   }
 
   /** Whether the backend still answers; a backend that does not is forgotten (reconnect next time). */
@@ -153,11 +268,7 @@ export class Backend {
       await client.ping({ timeout: LIVENESS_PING_MS });
       return true;
     } catch {
-      const connection = this.#connection;
-      if (connection) {
-        this.#forget(connection);
-        void connection.then((c) => c.close(), () => {});
-      }
+      await this.#reset(client);
       return false;
     }
   }
@@ -190,6 +301,7 @@ export class Backend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#restartTimer);
     const connection = this.#connection;
     this.#connection = undefined;
     this.#lists.clear();
@@ -272,7 +384,8 @@ export class Backend {
         });
       }
       if (error.code === RpcCodes.ConnectionClosed && /Connection closed/.test(error.message)) {
-        return new RpcError(RpcCodes.ConnectionClosed, `${label} closed the connection during ${method}`, { plugin: this.plugin.prefix });
+        const what = this.#retiredBecause ? `was ${this.#retiredBecause} while ${method} was in progress` : `closed the connection during ${method}`;
+        return new RpcError(RpcCodes.ConnectionClosed, `${label} ${what}`, { plugin: this.plugin.prefix });
       }
       const prefix = `MCP error ${error.code}: `;
       const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;

@@ -8,11 +8,14 @@
  * Unknown keys and bad values are errors that name the key and where it came from.
  */
 import { cosmiconfig } from 'cosmiconfig';
-import { delimiter, dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { delimiter, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { SwitchboardError } from './errors.ts';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
+import type { McpServersOrigin } from './mcp-servers.ts';
 
 export interface Config {
   port: number;
@@ -33,6 +36,16 @@ export interface Config {
   logLevel: LogLevel;
   /** `json` lines, or `pretty` for a terminal; unset: the entry picks (pretty on a TTY). */
   logFormat?: LogFormat;
+  /** Watch plugin directories and mount, reload, unmount as folders change; `poll` where file events do not arrive. */
+  watch: boolean | 'poll';
+  /** A plugin whose import or first connection takes longer fails (alone). */
+  loadTimeoutMs: number;
+  /** Default most child processes per command plugin (one per client session). */
+  maxProcessesPerPlugin: number;
+  /** On shutdown, how long requests in progress may take to finish. */
+  shutdownGraceMs: number;
+  /** `mcpServers` objects to mount: the config file's own, then those of the files in `mcpServersFrom`. */
+  mcpServers: Array<{ origin: McpServersOrigin; servers: unknown }>;
   /** The config file that was read, if any. */
   configFile?: string;
 }
@@ -48,6 +61,10 @@ export const DEFAULTS = {
   maxBodyBytes: 4 * 1024 * 1024,
   resumeGraceMs: 30_000,
   logLevel: 'info' as LogLevel,
+  watch: true as boolean | 'poll',
+  loadTimeoutMs: 30_000,
+  maxProcessesPerPlugin: 16,
+  shutdownGraceMs: 5_000,
 };
 
 const settings = {
@@ -62,6 +79,12 @@ const settings = {
   resumeGraceMs: z.number().int().min(0),
   logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]),
   logFormat: z.enum(LOG_FORMATS as [LogFormat, ...LogFormat[]]),
+  watch: z.union([z.boolean(), z.literal('poll')]),
+  loadTimeoutMs: z.number().int().positive(),
+  maxProcessesPerPlugin: z.number().int().positive(),
+  shutdownGraceMs: z.number().int().min(0),
+  mcpServers: z.record(z.string(), z.unknown()),
+  mcpServersFrom: z.array(z.string().min(1)),
 };
 type Key = keyof typeof settings;
 const KEYS = Object.keys(settings) as Key[];
@@ -78,7 +101,7 @@ export function envName(key: string): string {
 
 export interface ConfigSources {
   /** Command-line flags already parsed (see cli.ts). */
-  flags?: { port?: string; host?: string; plugins?: string[]; config?: string; logLevel?: string; logFormat?: string };
+  flags?: { port?: string; host?: string; plugins?: string[]; mcpServers?: string[]; config?: string; logLevel?: string; logFormat?: string };
   env?: Record<string, string | undefined>;
   /** Where relative paths from the environment and flags are resolved, and the config search starts. */
   cwd: string;
@@ -93,7 +116,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
   for (const key of KEYS) {
     const name = envName(key);
     const raw = env[name] ?? (key === 'port' ? env.PORT : key === 'host' ? env.HOST : key === 'logLevel' ? env.LOG_LEVEL : undefined);
-    if (raw !== undefined && raw !== '' && key !== 'pluginDirs') fromEnv[key] = fromString(key, raw, `environment variable ${name}`);
+    if (raw !== undefined && raw !== '' && !PATH_LISTS.includes(key)) fromEnv[key] = fromString(key, raw, `environment variable ${name}`);
   }
   const fromFlags: Record<string, unknown> = {};
   if (flags.port !== undefined) fromFlags.port = fromString('port', flags.port, 'flag --port');
@@ -103,7 +126,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
   check(fromEnv, 'the environment');
   check(fromFlags, 'the command line');
 
-  const merged = { ...DEFAULTS, ...file.settings, ...fromEnv, ...fromFlags } as Required<Omit<Settings, 'logFormat'>> & Settings;
+  const merged = { ...DEFAULTS, ...file.settings, ...fromEnv, ...fromFlags } as typeof DEFAULTS & Settings;
 
   // Plugin directories add up: the file's (or the default `plugins`), then the environment's, then the flags'.
   const base = file.settings.pluginDirs
@@ -113,6 +136,22 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     ...(env.SWITCHBOARD_PLUGIN_DIRS ?? '').split(delimiter).filter(Boolean),
     ...(flags.plugins ?? []),
   ].map((dir) => resolve(sources.cwd, dir));
+
+  // mcpServers: the config file's (or the environment's, as JSON), then every file named to import from.
+  const mcpServers: Config['mcpServers'] = [];
+  const inline = (fromEnv.mcpServers ?? file.settings.mcpServers) as Record<string, unknown> | undefined;
+  if (inline) {
+    const origin = fromEnv.mcpServers
+      ? { file: 'SWITCHBOARD_MCP_SERVERS', display: 'environment variable SWITCHBOARD_MCP_SERVERS', dir: sources.cwd }
+      : { file: file.path!, display: shown(file.path!, sources.cwd), dir: file.dir };
+    mcpServers.push({ origin, servers: inline });
+  }
+  const importFiles = [
+    ...(file.settings.mcpServersFrom ?? []).map((f) => resolve(file.dir, expandHome(f, env))),
+    ...(env.SWITCHBOARD_MCP_SERVERS_FROM ?? '').split(delimiter).filter(Boolean).map((f) => resolve(sources.cwd, expandHome(f, env))),
+    ...(flags.mcpServers ?? []).map((f) => resolve(sources.cwd, expandHome(f, env))),
+  ];
+  for (const path of new Set(importFiles)) mcpServers.push(await readMcpServersFile(path, sources.cwd));
 
   return {
     port: merged.port,
@@ -126,8 +165,50 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     resumeGraceMs: merged.resumeGraceMs,
     logLevel: merged.logLevel,
     logFormat: merged.logFormat,
+    watch: merged.watch,
+    loadTimeoutMs: merged.loadTimeoutMs,
+    maxProcessesPerPlugin: merged.maxProcessesPerPlugin,
+    shutdownGraceMs: merged.shutdownGraceMs,
+    mcpServers,
     configFile: file.path,
   };
+}
+
+/** Settings whose environment variable is a path list (`:`-separated), handled apart. */
+const PATH_LISTS: readonly Key[] = ['pluginDirs', 'mcpServersFrom'];
+
+function expandHome(path: string, env: Record<string, string | undefined>): string {
+  return path.startsWith('~/') && env.HOME ? `${env.HOME}${path.slice(1)}` : path;
+}
+
+function shown(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/**
+ * The servers of another client's config file: `mcpServers` (Claude Desktop, Claude Code,
+ * Cursor, Windsurf) or `servers` (VS Code). Comments and trailing commas are allowed (VS Code
+ * writes them); every other key of the file is left alone.
+ */
+async function readMcpServersFile(path: string, cwd: string): Promise<{ origin: McpServersOrigin; servers: unknown }> {
+  const display = shown(path, cwd);
+  const where = `mcpServers file ${display}`;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new SwitchboardError('SB_CONFIG_INVALID', `${where}: cannot be read: ${(error as Error).message}`, { cause: error, culprit: display });
+  }
+  const errors: ParseError[] = [];
+  const parsed = parseJsonc(text, errors, { allowTrailingComma: true }) as Record<string, unknown> | undefined;
+  if (errors.length || typeof parsed !== 'object' || parsed === null) {
+    const first = errors[0];
+    throw new SwitchboardError('SB_CONFIG_INVALID', `${where}: not valid JSON${first ? ` (${printParseErrorCode(first.error)} at offset ${first.offset})` : ''}`, { culprit: display });
+  }
+  const servers = parsed.mcpServers ?? parsed.servers;
+  if (servers === undefined) throw new SwitchboardError('SB_CONFIG_INVALID', `${where}: has no "mcpServers" (or "servers") object`, { culprit: display });
+  return { origin: { file: path, display, dir: dirname(path) }, servers };
 }
 
 /** A setting from a string (environment or flag): numbers parsed, lists split on commas. */
@@ -136,6 +217,14 @@ function fromString(key: Key, raw: string, where: string): unknown {
   let value: unknown = raw;
   if (schema instanceof z.ZodNumber) value = /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
   else if (schema instanceof z.ZodArray) value = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  else if (key === 'watch') value = raw === 'true' ? true : raw === 'false' ? false : raw;
+  else if (key === 'mcpServers') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new SwitchboardError('SB_CONFIG_INVALID', `${where} (${key}): must be JSON, e.g. {"fs": {"command": "npx", "args": [...]}}`, { culprit: where });
+    }
+  }
   const result = schema.safeParse(value);
   if (!result.success) {
     throw new SwitchboardError('SB_CONFIG_INVALID', `${where} (${key}): ${JSON.stringify(raw)} is not valid: ${result.error.issues[0]?.message}`, {

@@ -1,8 +1,10 @@
 /**
  * Connecting: one MCP client connection to a plugin's backend, for one client session
  * (or for the proxy's own probe). In-process plugins get a fresh server from their factory,
- * linked in memory; remote plugins get their own HTTP session.
+ * linked in memory; remote plugins get their own HTTP session; command plugins their own
+ * child process.
  */
+import { resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -11,6 +13,7 @@ import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/s
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { Plugin } from './plugin.ts';
 import type { McpServerLike } from './manifest.ts';
+import { ChildProcessTransport } from './stdio.ts';
 import { SwitchboardError, messageOf } from './errors.ts';
 
 export interface ConnectOptions {
@@ -39,7 +42,14 @@ export const sharedValidator = new AjvJsonSchemaValidator();
 const remoteTransportKind = new Map<string, 'streamable-http' | 'sse'>();
 
 export async function connect(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
-  return plugin.kind === 'in-process' ? connectInProcess(plugin, options) : connectRemote(plugin, options);
+  switch (plugin.kind) {
+    case 'in-process':
+      return connectInProcess(plugin, options);
+    case 'remote':
+      return connectRemote(plugin, options);
+    case 'command':
+      return connectCommand(plugin, options);
+  }
 }
 
 function newClient(plugin: Plugin, options: ConnectOptions): Client {
@@ -57,7 +67,7 @@ async function connectInProcess(plugin: Plugin, options: ConnectOptions): Promis
   } catch (error) {
     throw new SwitchboardError('SB_PLUGIN_FACTORY', `${plugin.label}: server factory failed: ${messageOf(error)}`, {
       cause: error,
-      culprit: plugin.folder.display,
+      culprit: plugin.source.display,
     });
   }
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
@@ -69,7 +79,7 @@ async function connectInProcess(plugin: Plugin, options: ConnectOptions): Promis
     await server.close().catch(() => {});
     throw new SwitchboardError('SB_PLUGIN_FACTORY', `${plugin.label}: server failed to initialize: ${messageOf(error)}`, {
       cause: error,
-      culprit: plugin.folder.display,
+      culprit: plugin.source.display,
     });
   }
   let closed = false;
@@ -123,8 +133,50 @@ async function connectRemote(plugin: Plugin, options: ConnectOptions): Promise<C
   }
   throw new SwitchboardError('SB_BACKEND_UNAVAILABLE', `${plugin.label}: cannot reach ${remote.url}: ${describeNetworkError(lastError)}`, {
     cause: lastError,
-    culprit: plugin.folder.display,
+    culprit: plugin.source.display,
   });
+}
+
+/** A command plugin: a child process of its own for this session, at most `maxProcesses` at once. */
+async function connectCommand(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
+  const spec = plugin.manifest.command!;
+  if (plugin.processes.size >= plugin.maxProcesses) {
+    throw new SwitchboardError(
+      'SB_PROCESS_LIMIT',
+      `${plugin.label}: ${plugin.processes.size} processes are running, its limit (maxProcesses); try again when a session ends`,
+      { culprit: plugin.source.display },
+    );
+  }
+  const transport = new ChildProcessTransport({
+    command: spec.command,
+    args: spec.args ?? [],
+    env: spec.env,
+    cwd: resolve(plugin.source.dir, spec.cwd ?? '.'),
+    log: plugin.log,
+    onSpawn: (pid) => plugin.processes.add(pid),
+    onExit: (pid) => plugin.processes.delete(pid),
+  });
+  const client = newClient(plugin, options);
+  try {
+    await client.connect(transport, { timeout: plugin.timeoutMs });
+  } catch (error) {
+    await transport.close().catch(() => {});
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `command not found: ${spec.command}` : messageOf(error);
+    throw new SwitchboardError('SB_BACKEND_UNAVAILABLE', `${plugin.label}: cannot start ${spec.command}: ${reason}`, {
+      cause: error,
+      culprit: plugin.source.display,
+    });
+  }
+  let closed = false;
+  return {
+    client,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await client.close().catch(() => {});
+      await transport.close();
+    },
+  };
 }
 
 /**

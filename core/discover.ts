@@ -4,16 +4,19 @@
 import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 
-/** Entry files a plugin folder may have, in the order they are looked for. */
-export const ENTRY_FILES = ['index.ts', 'index.mts', 'index.js', 'index.mjs'] as const;
+/** Code entry files a plugin folder may have, in the order they are looked for. */
+export const CODE_ENTRIES = ['index.ts', 'index.mts', 'index.js', 'index.mjs'] as const;
+/** No-code manifests: the same fields as a module's default export, for remote and command plugins. */
+export const DATA_ENTRIES = ['plugin.json', 'plugin.yaml', 'plugin.yml'] as const;
+export const ENTRY_FILES = [...CODE_ENTRIES, ...DATA_ENTRIES] as const;
 
 export interface PluginFolder {
   /** Absolute path. */
   path: string;
   /** The path as the user wrote it (`plugins/example`), for messages. */
   display: string;
-  /** The entry file's absolute path; undefined when the folder has none. */
-  entry?: string;
+  /** Every entry file the folder has (absolute paths, in ENTRY_FILES order); a plugin has exactly one. */
+  entries: string[];
 }
 
 export interface Discovery {
@@ -48,26 +51,25 @@ export async function discover(dirs: readonly string[], root: string): Promise<D
       continue;
     }
     for (const name of names) {
-      const path = join(absolute, name);
-      if (!(await isDirectory(path))) continue;
-      folders.push({ path, display: displayPath(path, root), entry: await findEntry(path) });
+      const folder = await readFolder(join(absolute, name), root);
+      if (folder) folders.push(folder);
     }
   }
   return { folders, missing };
+}
+
+/** One plugin folder as discovery sees it, or undefined if `path` is not a directory. */
+export async function readFolder(path: string, root: string): Promise<PluginFolder | undefined> {
+  if (!(await isDirectory(path))) return undefined;
+  const entries: string[] = [];
+  for (const file of ENTRY_FILES) if (await isFile(join(path, file))) entries.push(join(path, file));
+  return { path, display: displayPath(path, root), entries };
 }
 
 /** `path` relative to `root` when it lies inside it (`plugins/example`), else absolute. */
 function displayPath(path: string, root: string): string {
   const rel = relative(root, path);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-}
-
-async function findEntry(folder: string): Promise<string | undefined> {
-  for (const file of ENTRY_FILES) {
-    const candidate = join(folder, file);
-    if (await isFile(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -13,6 +13,8 @@ export const ErrorCodes = {
   SB_PLUGIN_FACTORY: 'plugin server factory failed',
   SB_BACKEND_UNAVAILABLE: 'backend unavailable',
   SB_BACKEND_TIMEOUT: 'backend timed out',
+  SB_PROCESS_LIMIT: 'too many processes for a plugin',
+  SB_MCP_SERVERS: 'invalid mcpServers entry',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

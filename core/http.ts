@@ -25,6 +25,44 @@ export interface HttpOptions {
   log: Logger;
   /** The body of `GET /healthz`. */
   health: () => Record<string, unknown>;
+  /** `GET /readyz`: 200 when `ready`, else 503; the body lists every plugin's state. */
+  readiness: () => { ready: boolean } & Record<string, unknown>;
+  /** Counts client requests in progress, so shutdown can let them finish. */
+  requests: RequestTracker;
+  /** True once shutdown began: new requests are refused with 503. */
+  isClosing: () => boolean;
+}
+
+/** Client requests (POSTs with JSON-RPC requests) in progress, and a way to wait for none. */
+export class RequestTracker {
+  #count = 0;
+  #waiters: Array<() => void> = [];
+
+  get count(): number {
+    return this.#count;
+  }
+
+  start(): () => void {
+    this.#count++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.#count === 0) for (const resolve of this.#waiters.splice(0)) resolve();
+    };
+  }
+
+  /** Resolves when no request is in progress, or after `timeoutMs`; true if all finished. */
+  async drained(timeoutMs: number): Promise<boolean> {
+    if (this.#count === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      new Promise<boolean>((resolve) => this.#waiters.push(() => resolve(true))),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return finished;
+  }
 }
 
 const SESSION_HEADER = 'mcp-session-id';
@@ -43,9 +81,19 @@ export function createApp(options: HttpOptions): Koa {
     ctx.body = { status: 'ok', ...options.health() };
   });
 
+  router.get('/readyz', (ctx) => {
+    const readiness = options.readiness();
+    ctx.status = readiness.ready ? 200 : 503;
+    ctx.body = readiness;
+  });
+
   router.all('/mcp', async (ctx) => {
     const refusal = checkHostAndOrigin(ctx.get('host'), ctx.get('origin'), options.allowedHosts);
     if (refusal) return rpcError(ctx, 403, -32000, `Forbidden: ${refusal}`);
+    if (options.isClosing()) {
+      ctx.set('Retry-After', '5');
+      return rpcError(ctx, 503, -32000, 'The proxy is shutting down');
+    }
     if (!['GET', 'POST', 'DELETE'].includes(ctx.method)) {
       ctx.set('Allow', 'GET, POST, DELETE');
       return rpcError(ctx, 405, -32000, `Method not allowed: ${ctx.method} (use POST, GET or DELETE)`);
@@ -89,7 +137,9 @@ export function createApp(options: HttpOptions): Koa {
     live.lastSeen = Date.now();
     const pending = requestIds(body);
     const exchange: Exchange = {};
+    const finished = pending.length ? options.requests.start() : () => {};
     ctx.res.on('close', () => {
+      finished();
       live.active--;
       live.lastSeen = Date.now();
       if (ctx.res.writableFinished) {

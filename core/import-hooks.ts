@@ -6,6 +6,8 @@
  *    without a node_modules of its own, and the process holds one SDK instance.
  * 2. TypeScript files outside any node_modules are ES modules, even in a folder with no
  *    package.json (where tsx would otherwise compile them to CommonJS and break top-level await).
+ * 3. A reload imports a plugin's entry with `?switchboard-v=N`; the files it imports (outside
+ *    node_modules) get the same parameter, so the whole plugin is read afresh, not only its entry.
  */
 import { pathToFileURL, fileURLToPath } from 'node:url';
 
@@ -31,10 +33,30 @@ export async function resolve(
   next: NextResolve,
 ): Promise<ResolveResult> {
   if (SHARED.test(specifier)) return next(specifier, { ...context, parentURL: appPackage });
-  const resolved = await next(specifier, context);
-  if (resolved.format !== 'commonjs' || !resolved.url.startsWith('file:')) return resolved;
+  const resolved = withVersion(await next(specifier, context), context.parentURL);
+  // tsx on Node 20 says 'commonjs' for such a file; Node 22+ may say nothing, or 'commonjs-typescript'.
+  if (resolved.format === 'module' || resolved.format === 'module-typescript' || !resolved.url.startsWith('file:')) return resolved;
   // tsx marks the CommonJS view of a file with query parameters; the file itself is what we load.
   const path = fileURLToPath(resolved.url.replace(/(?:%3F|\?).*$/, ''));
   if (!TYPESCRIPT.test(path) || path.includes('/node_modules/')) return resolved;
-  return { ...resolved, url: pathToFileURL(path).href, format: 'module' };
+  const url = pathToFileURL(path);
+  const version = versionOf(resolved.url);
+  if (version) url.searchParams.set(VERSION, version);
+  return { ...resolved, url: url.href, format: 'module' };
+}
+
+const VERSION = 'switchboard-v';
+
+function versionOf(url: string | undefined): string | undefined {
+  if (!url?.startsWith('file:')) return undefined;
+  return new URL(url).searchParams.get(VERSION) ?? undefined;
+}
+
+/** Passes a reload's version parameter from a plugin file on to the plugin files it imports. */
+function withVersion(resolved: ResolveResult, parentURL: string | undefined): ResolveResult {
+  const version = versionOf(parentURL);
+  if (!version || !resolved.url.startsWith('file:') || resolved.url.includes('/node_modules/') || versionOf(resolved.url)) return resolved;
+  const url = new URL(resolved.url);
+  url.searchParams.set(VERSION, version);
+  return { ...resolved, url: url.href };
 }

@@ -1,46 +1,75 @@
 /**
- * Loading: import a discovered plugin folder's entry file and check its manifest.
- * Every failure is a SwitchboardError naming the folder (and the field, for manifests).
+ * Loading: read a plugin folder's manifest, from its code entry (imported) or its no-code
+ * `plugin.json`/`plugin.yaml`, and check it. Every failure is a SwitchboardError naming the
+ * folder (and the field, for manifests).
  */
 import { register } from 'node:module';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ENTRY_FILES, type PluginFolder } from './discover.ts';
-import { checkManifest, type PluginManifest } from './manifest.ts';
+import { parse as parseYaml } from 'yaml';
+import { DATA_ENTRIES, ENTRY_FILES, type PluginFolder } from './discover.ts';
+import { checkDataManifest, checkManifest, type PluginManifest } from './manifest.ts';
 import { SwitchboardError, messageOf } from './errors.ts';
 
 const appRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 let hooksRegistered = false;
 
-/** Imports `folder`'s entry and returns its validated manifest. */
-export async function loadManifest(folder: PluginFolder): Promise<PluginManifest> {
-  if (!folder.entry) {
-    throw new SwitchboardError(
-      'SB_PLUGIN_NO_ENTRY',
-      `plugin folder ${folder.display}: no entry file (expected one of ${ENTRY_FILES.join(', ')})`,
-      { culprit: folder.display },
-    );
+/** The query parameter that makes a reload import a folder's code afresh (import-hooks.ts passes it on). */
+export const VERSION_PARAM = 'switchboard-v';
+
+export interface LoadOptions {
+  /** 0 the first time; a reload passes a new number so the code is imported afresh. */
+  version?: number;
+  /** An import that takes longer fails (the plugin, not the proxy). */
+  timeoutMs?: number;
+}
+
+/** Reads and checks `folder`'s manifest. */
+export async function loadManifest(folder: PluginFolder, options: LoadOptions = {}): Promise<PluginManifest> {
+  const fail = (code: 'SB_PLUGIN_NO_ENTRY' | 'SB_PLUGIN_IMPORT' | 'SB_PLUGIN_MANIFEST', message: string, cause?: unknown) =>
+    new SwitchboardError(code, `plugin folder ${folder.display}: ${message}`, { cause, culprit: folder.display });
+
+  if (folder.entries.length === 0) throw fail('SB_PLUGIN_NO_ENTRY', `no entry file (expected one of ${ENTRY_FILES.join(', ')})`);
+  if (folder.entries.length > 1) {
+    throw fail('SB_PLUGIN_NO_ENTRY', `more than one entry file (${folder.entries.map((e) => basename(e)).join(', ')}); keep one`);
   }
+  const entry = folder.entries[0]!;
+  const file = basename(entry);
+  const data = (DATA_ENTRIES as readonly string[]).includes(file);
+
+  let value: unknown;
+  try {
+    value = await withTimeout(data ? readData(entry) : importCode(entry, options.version ?? 0), options.timeoutMs, `${file} did not load within ${options.timeoutMs} ms`);
+  } catch (error) {
+    throw fail('SB_PLUGIN_IMPORT', `${data ? `${file} cannot be read` : 'import failed'}: ${messageOf(error)}`, error);
+  }
+  const checked = data ? checkDataManifest(value) : checkManifest((value as { default?: unknown }).default);
+  if ('problems' in checked) throw fail('SB_PLUGIN_MANIFEST', `invalid manifest${data ? ` in ${file}` : ''}: ${checked.problems.join('; ')}`);
+  return checked.manifest;
+}
+
+async function importCode(entry: string, version: number): Promise<unknown> {
   if (!hooksRegistered) {
     register(new URL('./import-hooks.ts', import.meta.url), { data: { appRoot } });
     hooksRegistered = true;
   }
-  let exports: { default?: unknown };
-  try {
-    exports = await import(pathToFileURL(folder.entry).href);
-  } catch (error) {
-    throw new SwitchboardError('SB_PLUGIN_IMPORT', `plugin folder ${folder.display}: import failed: ${messageOf(error)}`, {
-      cause: error,
-      culprit: folder.display,
-    });
-  }
-  const checked = checkManifest(exports.default);
-  if ('problems' in checked) {
-    throw new SwitchboardError(
-      'SB_PLUGIN_MANIFEST',
-      `plugin folder ${folder.display}: invalid manifest: ${checked.problems.join('; ')}`,
-      { culprit: folder.display },
-    );
-  }
-  return checked.manifest;
+  const url = pathToFileURL(entry);
+  if (version > 0) url.searchParams.set(VERSION_PARAM, String(version));
+  return import(url.href);
+}
+
+async function readData(entry: string): Promise<unknown> {
+  const text = await readFile(entry, 'utf8');
+  return entry.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number | undefined, message: string): Promise<T> {
+  if (!ms) return promise;
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

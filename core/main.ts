@@ -13,7 +13,8 @@ import { SERVER_INFO } from './switchboard.ts';
 const USAGE = `switchboard ${SERVER_INFO.version}: one MCP endpoint for all your MCP servers
 
 usage:
-  switchboard [serve] [--port N] [--host H] [--plugins DIR]... [--config FILE] [--log-level L] [--log-format json|pretty]
+  switchboard [serve] [--port N] [--host H] [--plugins DIR]... [--mcp-servers FILE]... [--config FILE]
+                     [--log-level L] [--log-format json|pretty]
       Serves every plugin folder at http://HOST:PORT/mcp (default 0.0.0.0:8490).
 ${CLIENT_USAGE}
   switchboard --version | --help
@@ -26,20 +27,26 @@ async function serve(argv: string[]): Promise<void> {
       port: { type: 'string', short: 'p' },
       host: { type: 'string' },
       plugins: { type: 'string', multiple: true },
+      'mcp-servers': { type: 'string', multiple: true },
       config: { type: 'string', short: 'c' },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
     },
   });
   const config = await loadConfig({
-    flags: { port: values.port, host: values.host, plugins: values.plugins, config: values.config, logLevel: values['log-level'], logFormat: values['log-format'] },
+    flags: { port: values.port, host: values.host, plugins: values.plugins, mcpServers: values['mcp-servers'], config: values.config, logLevel: values['log-level'], logFormat: values['log-format'] },
     env: process.env,
     cwd: process.cwd(),
   });
   const log = createLogger({ level: config.logLevel, format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json') });
   if (config.configFile) log.info({ file: config.configFile }, 'configuration read');
-  const switchboard = await createSwitchboard({ ...config, cwd: process.cwd(), log });
-  await switchboard.listen(config.port, config.host);
+  const switchboard = await createSwitchboard({ ...config, cwd: process.cwd(), env: process.env, log });
+  try {
+    await switchboard.listen(config.port, config.host);
+  } catch (error) {
+    await switchboard.close();
+    throw error;
+  }
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

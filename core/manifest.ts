@@ -33,6 +33,18 @@ export interface RemoteBackend {
   transport?: 'auto' | 'streamable-http' | 'sse';
 }
 
+export interface CommandBackend {
+  /** The program to start, e.g. `npx`. It speaks MCP on stdin/stdout; its stderr goes to the log. */
+  command: string;
+  args?: string[];
+  /** Added to a minimal inherited environment (HOME, PATH, SHELL, TERM, USER, LOGNAME). */
+  env?: Record<string, string>;
+  /** Working directory (relative paths are relative to the plugin folder). */
+  cwd?: string;
+  /** Most processes of this plugin alive at once (one per client session); default from config. */
+  maxProcesses?: number;
+}
+
 interface ManifestBase {
   /**
    * Names become `prefix_name`, URIs `scheme://prefix/...`. Letters, digits, `_` and `-`,
@@ -45,20 +57,34 @@ interface ManifestBase {
   version?: string;
   /** How long one request to this plugin may take, in ms (default from config, 60000). */
   timeoutMs?: number;
+  /** `GET /readyz` answers 503 until this plugin is ready. */
+  required?: boolean;
 }
 
 export interface InProcessManifest extends ManifestBase {
   /** Returns a fresh MCP server for each client session. */
   server: ServerFactory;
   remote?: never;
+  command?: never;
 }
 
 export interface RemoteManifest extends ManifestBase {
   remote: RemoteBackend;
   server?: never;
+  command?: never;
 }
 
-export type PluginManifest = InProcessManifest | RemoteManifest;
+export interface CommandManifest extends ManifestBase {
+  /** A stdio MCP server, one process per client session that uses it. */
+  command: CommandBackend;
+  server?: never;
+  remote?: never;
+}
+
+export type PluginManifest = InProcessManifest | RemoteManifest | CommandManifest;
+
+/** The kinds of plugin, by the manifest field that makes them. */
+export const KINDS = ['server', 'remote', 'command'] as const;
 
 /** Identity helper for plugin authors: `export default definePlugin({...})`. */
 export function definePlugin<T extends PluginManifest>(manifest: T): T {
@@ -74,6 +100,14 @@ const remoteSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   timeoutMs: timeoutMs.optional(),
   transport: z.enum(['auto', 'streamable-http', 'sse']).optional(),
+});
+
+const commandSchema = z.strictObject({
+  command: z.string({ error: 'is required (the program to start, e.g. "npx")' }).min(1),
+  args: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  cwd: z.string().optional(),
+  maxProcesses: z.number().int().positive().optional(),
 });
 
 export const manifestSchema = z
@@ -92,20 +126,34 @@ export const manifestSchema = z
       })
       .optional(),
     remote: remoteSchema.optional(),
+    command: commandSchema.optional(),
+    required: z.boolean().optional(),
   })
   .superRefine((manifest, ctx) => {
-    const kinds = ['server', 'remote'].filter((key) => manifest[key as 'server' | 'remote'] !== undefined);
+    const kinds = KINDS.filter((key) => manifest[key] !== undefined);
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
         path: [],
         message:
           kinds.length === 0
-            ? 'needs exactly one of "server" (in-process) or "remote" (URL); it has neither'
-            : 'needs exactly one of "server" or "remote"; it has both',
+            ? 'needs exactly one of "server" (in-process), "remote" (URL) or "command" (stdio); it has none'
+            : `needs exactly one of "server", "remote" or "command"; it has ${kinds.map((k) => `"${k}"`).join(' and ')}`,
       });
     }
   });
+
+/**
+ * Checks a no-code manifest (`plugin.json`, `plugin.yaml`, an `mcpServers` entry): the same
+ * fields as a module's, except `server`, which needs code.
+ */
+export function checkDataManifest(value: unknown): { manifest: PluginManifest } | { problems: string[] } {
+  if (typeof value === 'object' && value !== null && 'server' in value) {
+    return { problems: ['server: needs code (an index.ts); a data manifest can be "remote" or "command"'] };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problems: ['must be an object of manifest fields'] };
+  return checkManifest(value);
+}
 
 /**
  * Checks a default export against the contract. Returns the manifest, or the list of

@@ -33,25 +33,48 @@ export class PluginRegistry {
       const what = prefix === '' ? 'mounts without a prefix' : `uses prefix "${prefix}"`;
       throw new SwitchboardError(
         'SB_PLUGIN_DUPLICATE_PREFIX',
-        `plugin folder ${plugin.folder.display} ${what}, which plugin folder ${taken.folder.display} already ${prefix === '' ? 'does' : 'uses'}; ${plugin.folder.display} is not mounted`,
-        { culprit: plugin.folder.display },
+        `${plugin.source.description} ${what}, which ${taken.source.description} already ${prefix === '' ? 'does' : 'uses'}; ${plugin.source.display} is not mounted`,
+        { culprit: plugin.source.display },
       );
     }
-    for (const other of this.#plugins.values()) {
-      if (prefix === '' || other.prefix === '') continue;
-      if (`${prefix}_`.startsWith(`${other.prefix}_`) || `${other.prefix}_`.startsWith(`${prefix}_`)) {
-        throw new SwitchboardError(
-          'SB_PLUGIN_PREFIX_OVERLAP',
-          `plugin folder ${plugin.folder.display} uses prefix "${prefix}", which is ambiguous with prefix "${other.prefix}" of plugin folder ${other.folder.display} (a name like "${prefix}_x" could belong to either); ${plugin.folder.display} is not mounted`,
-          { culprit: plugin.folder.display },
-        );
-      }
-    }
+    this.#checkOverlap(plugin);
     this.#plugins.set(prefix, plugin);
+  }
+
+  /**
+   * Puts `next` where `previous` was mounted (a reload), with the same checks as add(), minus
+   * the clash with `previous` itself. Throws, changing nothing, if `next` may not be mounted.
+   */
+  replace(previous: Plugin, next: Plugin): void {
+    const taken = this.#plugins.get(next.prefix);
+    if (taken && taken !== previous) {
+      throw new SwitchboardError(
+        'SB_PLUGIN_DUPLICATE_PREFIX',
+        `${next.source.description} now uses prefix "${next.prefix}", which ${taken.source.description} already uses; the previous version stays mounted`,
+        { culprit: next.source.display },
+      );
+    }
+    this.#checkOverlap(next, previous);
+    this.remove(previous);
+    this.#plugins.set(next.prefix, next);
   }
 
   remove(plugin: Plugin): void {
     if (this.#plugins.get(plugin.prefix) === plugin) this.#plugins.delete(plugin.prefix);
+  }
+
+  #checkOverlap(plugin: Plugin, except?: Plugin): void {
+    const prefix = plugin.prefix;
+    for (const other of this.#plugins.values()) {
+      if (other === except || prefix === '' || other.prefix === '') continue;
+      if (`${prefix}_`.startsWith(`${other.prefix}_`) || `${other.prefix}_`.startsWith(`${prefix}_`)) {
+        throw new SwitchboardError(
+          'SB_PLUGIN_PREFIX_OVERLAP',
+          `${plugin.source.description} uses prefix "${prefix}", which is ambiguous with prefix "${other.prefix}" of ${other.source.description} (a name like "${prefix}_x" could belong to either); ${plugin.source.display} is not mounted`,
+          { culprit: plugin.source.display },
+        );
+      }
+    }
   }
 
   /**

@@ -93,6 +93,25 @@ export class ClientSession implements BackendPeer {
     return backend;
   }
 
+  /**
+   * Stops using `plugin` (reloaded or removed): new requests go to its next version; requests in
+   * progress may finish within `graceMs`, then its backend session closes.
+   */
+  async retire(plugin: Plugin, reason: string, graceMs: number): Promise<void> {
+    const backend = this.#backends.get(plugin);
+    if (!backend) return;
+    this.#backends.delete(plugin);
+    for (const [task, owner] of this.#tasks) if (owner === backend) this.#tasks.delete(task);
+    await backend.retire(reason, graceMs);
+  }
+
+  /** Tells the client to list these again (plugins were mounted, reloaded or removed). */
+  async notifyListChanged(groups: readonly ('tools' | 'prompts' | 'resources')[]): Promise<void> {
+    for (const group of groups) {
+      await this.server.notification({ method: `notifications/${group}/list_changed` }).catch(() => {});
+    }
+  }
+
   /** Backends this session has opened. */
   openedBackends(): Backend[] {
     return [...this.#backends.values()].filter((backend) => backend.opened);

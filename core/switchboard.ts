@@ -1,47 +1,69 @@
 /**
- * The switchboard: discovers and mounts plugins, then serves them over HTTP.
- * Start-up is discover -> import -> validate -> mount -> probe; a plugin that fails any step is
- * reported by folder and left out, and the rest are served.
+ * The switchboard: finds plugin sources (folders in the plugin directories, `mcpServers`
+ * entries), mounts them through the plugin lifecycle, keeps them in step with their folders,
+ * and serves them all over HTTP. A plugin that fails is reported by name and left out; the rest
+ * are served.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
-import { discover } from './discover.ts';
+import { discover, isIgnoredFolder, readFolder, type PluginFolder } from './discover.ts';
 import { loadManifest } from './load.ts';
-import { Plugin } from './plugin.ts';
+import type { PluginSource } from './plugin.ts';
 import { PluginRegistry } from './registry.ts';
-import { connect } from './connect.ts';
+import { PluginLifecycle, type PluginStatus } from './lifecycle.ts';
+import { mcpServerEntries, type McpServersOrigin } from './mcp-servers.ts';
 import { ClientSession } from './session.ts';
 import { SessionStore } from './sessions.ts';
-import { createApp } from './http.ts';
+import { createApp, RequestTracker } from './http.ts';
+import { watchPluginDirs, type Watcher } from './watch.ts';
+import { killAllChildren } from './stdio.ts';
 import { DEFAULTS } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { SwitchboardError, messageOf } from './errors.ts';
+import { SwitchboardError } from './errors.ts';
 
 export interface SwitchboardOptions {
   /** Plugin directories, searched in order; relative ones are resolved against `cwd`. */
   pluginDirs: readonly string[];
   cwd: string;
+  /** `mcpServers` objects to mount as plugins (see mcp-servers.ts). */
+  mcpServers?: ReadonlyArray<{ origin: McpServersOrigin; servers: unknown }>;
+  /** For `${VAR}` in `mcpServers` entries. */
+  env?: Record<string, string | undefined>;
   requestTimeoutMs?: number;
   sessionIdleTimeoutMs?: number;
   pageSize?: number;
   allowedHosts?: readonly string[];
   maxBodyBytes?: number;
   resumeGraceMs?: number;
+  /** Watch plugin directories (`poll`: by polling). */
+  watch?: boolean | 'poll';
+  /** Quiet period before a changed folder is reloaded. */
+  watchDebounceMs?: number;
+  loadTimeoutMs?: number;
+  maxProcessesPerPlugin?: number;
+  shutdownGraceMs?: number;
   log?: Logger;
 }
 
 export interface Switchboard {
   readonly registry: PluginRegistry;
   readonly sessions: SessionStore;
-  /** What went wrong while loading plugins, one error per refused plugin folder. */
+  /** What went wrong while mounting plugins at start-up, one error per refused source. */
   readonly problems: readonly SwitchboardError[];
+  /** Every plugin source's state (what /readyz shows). */
+  statuses(): PluginStatus[];
   /** The request listener, for serving without `listen` (tests, embedding). */
   callback(): ReturnType<ReturnType<typeof createApp>['callback']>;
   /** Starts serving; resolves with the `/mcp` URL. */
   listen(port: number, host?: string): Promise<string>;
-  /** Stops accepting, ends every session and its backend sessions. Idempotent. */
+  /**
+   * Shuts down in order: refuse new requests, let those in progress finish (within
+   * `shutdownGraceMs`), end every client session (remote backends get their DELETE, child
+   * processes end), stop. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -52,64 +74,86 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   const log = options.log ?? createLogger();
   const registry = new PluginRegistry();
   const sessions = new SessionStore({ idleMs: options.sessionIdleTimeoutMs ?? DEFAULTS.sessionIdleTimeoutMs });
-  const problems: SwitchboardError[] = [];
-  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+  const requests = new RequestTracker();
+  const loadTimeoutMs = options.loadTimeoutMs ?? DEFAULTS.loadTimeoutMs;
+  let closing: Promise<void> | undefined;
 
-  const report = (error: SwitchboardError) => {
-    problems.push(error);
-    log.error({ code: error.code, folder: error.culprit }, error.message);
-  };
+  const lifecycle = new PluginLifecycle({
+    registry,
+    log,
+    clientInfo: SERVER_INFO,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+    loadTimeoutMs,
+    maxProcessesPerPlugin: options.maxProcessesPerPlugin ?? DEFAULTS.maxProcessesPerPlugin,
+    onListChanged: (groups) => {
+      for (const session of sessions.values()) void session.notifyListChanged(groups);
+    },
+    retire: async (plugin, reason) => {
+      await Promise.all([...sessions.values()].map((session) => session.retire(plugin, reason, plugin.timeoutMs)));
+    },
+  });
+
+  const folderSource = (folder: PluginFolder): { source: PluginSource; load: (version: number) => ReturnType<typeof loadManifest> } => ({
+    source: { id: folder.path, display: folder.display, description: `plugin folder ${folder.display}`, dir: folder.path },
+    load: (version) => loadManifest(folder, { version, timeoutMs: loadTimeoutMs }),
+  });
 
   const { folders, missing } = await discover(options.pluginDirs, options.cwd);
   for (const dir of missing) log.warn({ dir }, `plugin directory ${dir} does not exist; no plugins loaded from it`);
-
-  // Import in parallel, mount in discovery order (so "the later folder" of a duplicate is well defined).
-  const loaded = await Promise.all(folders.map((folder) => loadManifest(folder).then((manifest) => ({ folder, manifest }), (error: unknown) => ({ folder, error }))));
-  for (const entry of loaded) {
-    if ('error' in entry) {
-      report(asSwitchboardError(entry.error, entry.folder.display));
-      continue;
-    }
-    const plugin = new Plugin({ folder: entry.folder, manifest: entry.manifest, log, defaultTimeoutMs: requestTimeoutMs });
-    try {
-      registry.add(plugin);
-    } catch (error) {
-      report(asSwitchboardError(error, entry.folder.display));
+  const sources = folders.map(folderSource);
+  for (const { origin, servers } of options.mcpServers ?? []) {
+    for (const entry of mcpServerEntries(servers, origin, options.env ?? {})) {
+      for (const note of entry.notes) log.warn({ source: entry.source.display }, `${entry.source.description}: ${note}`);
+      const { manifest, error } = entry;
+      if (manifest) sources.push({ source: entry.source, load: async () => manifest });
+      else if (error) sources.push({ source: entry.source, load: async () => Promise.reject(error) });
     }
   }
+  const problems = await lifecycle.mountAll(sources);
+  lifecycle.startAnnouncing();
 
-  await Promise.all(
-    registry.list().map(async (plugin) => {
-      const failure = await probe(plugin);
-      if (failure && plugin.kind === 'in-process') {
-        registry.remove(plugin);
-        report(failure);
-      } else if (failure) {
-        log.error({ folder: plugin.folder.display }, `${failure.message}; mounted anyway, requests will retry`);
-      } else {
-        log.info({ plugin: plugin.prefix, folder: plugin.folder.display, kind: plugin.kind }, `mounted ${plugin.label}`);
-      }
-    }),
-  );
+  // Keep mounted plugins in step with their folders: added, changed, removed.
+  const sync = async (path: string) => {
+    const folder = isIgnoredFolder(basename(path)) ? undefined : await readFolder(path, options.cwd);
+    if (!folder) return lifecycle.unmount(path, 'removed');
+    const { source, load } = folderSource(folder);
+    await lifecycle.mount(source, load);
+  };
+  const watch = options.watch ?? DEFAULTS.watch;
+  const watcher: Watcher | undefined = watch
+    ? watchPluginDirs(
+        options.pluginDirs.map((dir) => resolve(options.cwd, dir)).filter((dir) => !missing.some((m) => resolve(options.cwd, m) === dir)),
+        {
+          poll: watch === 'poll',
+          debounceMs: options.watchDebounceMs ?? 300,
+          log,
+          onFolderChanged: (path) => void sync(path).catch((error) => log.error({ err: error, folder: path }, 'reloading a plugin folder failed')),
+        },
+      )
+    : undefined;
+  await watcher?.ready;
 
   const app = createApp({
     sessions,
+    requests,
     allowedHosts: options.allowedHosts ?? DEFAULTS.allowedHosts,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
     resumeGraceMs: options.resumeGraceMs ?? DEFAULTS.resumeGraceMs,
     log,
+    isClosing: () => closing !== undefined,
     health: () => ({ plugins: registry.size, sessions: sessions.size }),
+    readiness: () => ({ ready: lifecycle.ready && closing === undefined, plugins: lifecycle.statuses() }),
     newSession: (id) => new ClientSession({ id, registry, serverInfo: SERVER_INFO, pageSize: options.pageSize ?? DEFAULTS.pageSize, log }),
   });
   sessions.startSweeping((error) => log.error({ err: error }, 'session sweep failed'));
 
   let server: HttpServer | undefined;
-  let closing: Promise<void> | undefined;
 
   return {
     registry,
     sessions,
     problems,
+    statuses: () => lifecycle.statuses(),
     callback: () => app.callback(),
     async listen(port, host = DEFAULTS.host) {
       if (server) throw new Error('already listening');
@@ -134,40 +178,17 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     close() {
       closing ??= (async () => {
         sessions.stopSweeping();
+        lifecycle.close();
+        await watcher?.close();
         const stopped = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
+        const grace = options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs;
+        if (!(await requests.drained(grace))) log.warn(`${requests.count} request(s) still in progress after ${grace} ms; ending them`);
         await sessions.endAll();
+        killAllChildren();
         server?.closeAllConnections();
         await stopped;
       })();
       return closing;
     },
   };
-}
-
-/**
- * Connects to a plugin once, as a client with no optional capabilities, to learn what it
- * offers and to find out early that it does not work. Returns the failure, if any.
- */
-async function probe(plugin: Plugin): Promise<SwitchboardError | undefined> {
-  try {
-    const connection = await connect(plugin, { sessionId: 'probe', capabilities: {}, clientInfo: SERVER_INFO });
-    const { client } = connection;
-    plugin.info = {
-      capabilities: client.getServerCapabilities() ?? {},
-      serverInfo: client.getServerVersion(),
-      instructions: client.getInstructions(),
-    };
-    await connection.close();
-    plugin.setState('ready');
-    return undefined;
-  } catch (error) {
-    const failure = asSwitchboardError(error, plugin.folder.display);
-    plugin.setState(plugin.kind === 'remote' ? 'unavailable' : 'failed', failure.message);
-    return failure;
-  }
-}
-
-function asSwitchboardError(error: unknown, folder: string): SwitchboardError {
-  if (error instanceof SwitchboardError) return error;
-  return new SwitchboardError('SB_PLUGIN_IMPORT', `plugin folder ${folder}: ${messageOf(error)}`, { cause: error, culprit: folder });
 }

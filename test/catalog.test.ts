@@ -6,7 +6,13 @@ import { createLogger } from '../core/log.ts';
 
 const log = createLogger({ level: 'silent' });
 const plugin = (prefix: string) =>
-  new Plugin({ folder: { path: `/p/${prefix}`, display: `plugins/${prefix || 'root'}` }, manifest: { prefix, server: () => ({ connect: async () => {}, close: async () => {} }) }, log, defaultTimeoutMs: 1000 });
+  new Plugin({
+    source: { id: `/p/${prefix}`, display: `plugins/${prefix || 'root'}`, description: `plugin folder plugins/${prefix || 'root'}`, dir: `/p/${prefix}` },
+    manifest: { prefix, server: () => ({ connect: async () => {}, close: async () => {} }) },
+    log,
+    defaultTimeoutMs: 1000,
+    defaultMaxProcesses: 1,
+  });
 
 test('lists are merged in order, each item renamed into its plugin namespace', () => {
   const a = plugin('a');

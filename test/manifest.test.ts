@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkManifest, definePlugin } from '../core/manifest.ts';
+import { checkDataManifest, checkManifest, definePlugin } from '../core/manifest.ts';
 
 const factory = () => ({ connect: async () => {}, close: async () => {} });
 
@@ -35,9 +35,25 @@ test('each manifest mistake is named by its field', () => {
   assert.deepEqual(problemsOf({ prefix: 'x', remote: { url: 'http://h/mcp', timeoutMs: -1 } }).length, 1);
 });
 
-test('exactly one of server and remote', () => {
-  assert.deepEqual(problemsOf({ prefix: 'x' }), ['needs exactly one of "server" (in-process) or "remote" (URL); it has neither']);
+test('exactly one of server, remote and command', () => {
+  assert.deepEqual(problemsOf({ prefix: 'x' }), ['needs exactly one of "server" (in-process), "remote" (URL) or "command" (stdio); it has none']);
   assert.deepEqual(problemsOf({ prefix: 'x', server: factory, remote: { url: 'http://h/mcp' } }), [
-    'needs exactly one of "server" or "remote"; it has both',
+    'needs exactly one of "server", "remote" or "command"; it has "server" and "remote"',
   ]);
+  assert.deepEqual(problemsOf({ prefix: 'x', remote: { url: 'http://h/mcp' }, command: { command: 'npx' } }), [
+    'needs exactly one of "server", "remote" or "command"; it has "remote" and "command"',
+  ]);
+});
+
+test('a command plugin names its program; its fields are checked', () => {
+  assert.ok('manifest' in checkManifest({ prefix: 'fs', command: { command: 'npx', args: ['-y', 'server'], env: { A: '1' }, cwd: '.', maxProcesses: 4 } }));
+  assert.deepEqual(problemsOf({ prefix: 'fs', command: {} }), ['command.command: is required']);
+  assert.deepEqual(problemsOf({ prefix: 'fs', command: { command: 'npx', args: 'not a list' } }), ['command.args: must be array, not string "not a list"']);
+  assert.deepEqual(problemsOf({ prefix: 'fs', command: { command: 'npx', shell: true } }), ['command: unknown field "shell"']);
+});
+
+test('a no-code manifest (plugin.json) may not name a server factory', () => {
+  assert.deepEqual(checkDataManifest({ prefix: 'x', server: 'index.ts' }), { problems: ['server: needs code (an index.ts); a data manifest can be "remote" or "command"'] });
+  assert.ok('manifest' in checkDataManifest({ prefix: 'x', remote: { url: 'http://h/mcp' } }));
+  assert.deepEqual(checkDataManifest([1]), { problems: ['must be an object of manifest fields'] });
 });

@@ -50,8 +50,8 @@ test('manifest mistakes are reported with the folder and the field', () => {
     'd-unknown-key': /d-unknown-key: invalid manifest: unknown field "colour"/,
     'e-missing-prefix': /e-missing-prefix: invalid manifest: prefix: is required/,
     'f-bad-prefix': /f-bad-prefix: invalid manifest: prefix: must be 1-32 letters/,
-    'g-both': /g-both: invalid manifest: needs exactly one of "server" or "remote"; it has both/,
-    'h-neither': /h-neither: invalid manifest: needs exactly one of "server" \(in-process\) or "remote" \(URL\); it has neither/,
+    'g-both': /g-both: invalid manifest: needs exactly one of "server", "remote" or "command"; it has "server" and "remote"/,
+    'h-neither': /h-neither: invalid manifest: needs exactly one of "server" \(in-process\), "remote" \(URL\) or "command" \(stdio\); it has none/,
     'remote-bad-url': /remote-bad-url: invalid manifest: remote\.url: must be an http:\/\/ or https:\/\/ URL/,
   };
   for (const [folder, pattern] of Object.entries(expectations)) {
@@ -64,7 +64,7 @@ test('manifest mistakes are reported with the folder and the field', () => {
 test('a folder without an entry file is reported', () => {
   const problem = problemFor('i-no-entry');
   assert.equal(problem.code, 'SB_PLUGIN_NO_ENTRY');
-  assert.match(problem.message, /i-no-entry: no entry file \(expected one of index\.ts, index\.mts, index\.js, index\.mjs\)/);
+  assert.match(problem.message, /i-no-entry: no entry file \(expected one of index\.ts, index\.mts, index\.js, index\.mjs, plugin\.json, plugin\.yaml, plugin\.yml\)/);
 });
 
 test('a factory that throws is reported, and its plugin is not mounted', () => {
@@ -93,7 +93,7 @@ test('folders starting with . or _ are ignored, not imported', () => {
 test('every problem is logged as an error naming the folder', () => {
   const errors = proxy.logs().filter((line) => line.level === 50);
   for (const problem of proxy.switchboard.problems) {
-    assert.ok(errors.some((line) => line.msg === problem.message && line.folder === problem.culprit), `not logged: ${problem.message}`);
+    assert.ok(errors.some((line) => line.msg === problem.message && line.source === problem.culprit), `not logged: ${problem.message}`);
   }
 });
 
