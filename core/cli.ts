@@ -26,12 +26,76 @@ class UsageError extends Error {}
 
 const CLIENT_INFO = { name: 'switchboard-cli', version: SERVER_INFO.version };
 
-export const CLIENT_USAGE = `  switchboard list URL [--json] [--header "Name: value"]...
+export const CLIENT_USAGE = `  switchboard plugins [URL] [--json]
+      The plugins of a running proxy (default http://localhost:8490/mcp): kind, state, counts.
+  switchboard list URL [--json] [--header "Name: value"]...
       Lists tools (with their arguments), prompts, resources and resource templates.
   switchboard call URL TOOL [key=value]... [--args JSON] [--json] [--header "Name: value"]...
       Calls a tool. key=value arguments are typed by the tool's input schema
       (numbers, booleans, JSON for objects and arrays); --args gives them all as JSON.
       Exits 1 when the tool reports an error.`;
+
+interface PluginRow {
+  prefix?: string;
+  source: string;
+  kind?: string;
+  state: string;
+  required: boolean;
+  since: string;
+  error?: string;
+  counts?: { tools: number; prompts: number; resources: number; resourceTemplates: number };
+  processes?: number;
+}
+
+/** `switchboard plugins [URL]`: reads the proxy's /readyz and prints a table. */
+export async function runPluginsCommand(argv: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  } catch (error) {
+    io.stderr.write(`switchboard plugins: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
+  const target = parsed.positionals[0] ?? 'http://localhost:8490/mcp';
+  let readyz: URL;
+  try {
+    readyz = new URL('/readyz', target);
+  } catch {
+    io.stderr.write(`switchboard plugins: "${target}" is not a URL (e.g. http://localhost:8490/mcp)\n`);
+    return EXIT.usage;
+  }
+  let body: { ready: boolean; plugins: PluginRow[] };
+  try {
+    const response = await fetch(readyz);
+    body = (await response.json()) as typeof body;
+    if (!Array.isArray(body.plugins)) throw new Error(`unexpected answer from ${readyz} (HTTP ${response.status}); is it an mcp-switchboard?`);
+  } catch (error) {
+    io.stderr.write(`switchboard plugins: cannot read ${readyz}: ${describe(error)}\n`);
+    return EXIT.failed;
+  }
+  if (parsed.values.json) {
+    io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  const rows = body.plugins.map((p) => [
+    p.prefix === undefined ? '-' : p.prefix === '' ? '(none)' : p.prefix,
+    p.kind ?? '-',
+    `${p.state}${p.required ? ' (required)' : ''}`,
+    p.counts ? String(p.counts.tools) : '-',
+    p.counts ? String(p.counts.prompts) : '-',
+    p.counts ? String(p.counts.resources + p.counts.resourceTemplates) : '-',
+    p.processes === undefined ? '-' : String(p.processes),
+    p.source,
+  ]);
+  const header = ['PREFIX', 'KIND', 'STATE', 'TOOLS', 'PROMPTS', 'RESOURCES', 'PROCESSES', 'SOURCE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const out = [line(header), ...rows.map(line)];
+  for (const p of body.plugins) if (p.error && p.state !== 'ready') out.push(`  ${p.prefix ?? p.source}: ${p.error}`);
+  out.push(body.ready ? 'ready' : 'not ready: a required plugin is not ready');
+  io.stdout.write(`${out.join('\n')}\n`);
+  return body.ready ? EXIT.ok : EXIT.failed;
+}
 
 export async function runClientCommand(command: 'list' | 'call', argv: string[], io: CliIO): Promise<number> {
   let parsed;

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { createSwitchboard } from './switchboard.ts';
-import { CLIENT_USAGE, EXIT, runClientCommand } from './cli.ts';
+import { CLIENT_USAGE, EXIT, runClientCommand, runPluginsCommand } from './cli.ts';
 import { SwitchboardError } from './errors.ts';
 import { SERVER_INFO } from './switchboard.ts';
 
@@ -75,6 +75,8 @@ async function main(argv: string[]): Promise<number | undefined> {
     case 'list':
     case 'call':
       return runClientCommand(first, rest, io);
+    case 'plugins':
+      return runPluginsCommand(rest, io);
     case 'help':
     case '--help':
     case '-h':

@@ -119,12 +119,14 @@ export class ClientSession implements BackendPeer {
 
   /** Closes the client transport and every backend session, newest first. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
+    // Started on the next tick: closing the server calls back into close() (transport onclose),
+    // which must find this promise already set, not start a second close.
+    this.#closing ??= Promise.resolve().then(async () => {
       await this.server.close().catch(() => {});
       const backends = [...this.#backends.values()].reverse();
       this.#backends.clear();
       await Promise.all(backends.map((backend) => backend.close()));
-    })();
+    });
     return this.#closing;
   }
 

@@ -120,17 +120,16 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     await lifecycle.mount(source, load);
   };
   const watch = options.watch ?? DEFAULTS.watch;
-  const watcher: Watcher | undefined = watch
-    ? watchPluginDirs(
-        options.pluginDirs.map((dir) => resolve(options.cwd, dir)).filter((dir) => !missing.some((m) => resolve(options.cwd, m) === dir)),
-        {
+  const watched = options.pluginDirs.map((dir) => resolve(options.cwd, dir)).filter((dir) => !missing.some((m) => resolve(options.cwd, m) === dir));
+  const watcher: Watcher | undefined =
+    watch && watched.length
+      ? watchPluginDirs(watched, {
           poll: watch === 'poll',
           debounceMs: options.watchDebounceMs ?? 300,
           log,
           onFolderChanged: (path) => void sync(path).catch((error) => log.error({ err: error, folder: path }, 'reloading a plugin folder failed')),
-        },
-      )
-    : undefined;
+        })
+      : undefined;
   await watcher?.ready;
 
   const app = createApp({

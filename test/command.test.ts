@@ -1,0 +1,155 @@
+/**
+ * Command (stdio) plugins: one child process per client session, bounded, restarted with
+ * backoff when it crashes, its stderr in the log, and every process (whole trees) ended with
+ * the session, the plugin or the proxy.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { FIXTURES, ROOT, connect, startProxy, textOf, type RunningProxy } from './helpers.ts';
+
+let proxy: RunningProxy;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function gone(pid: number, timeoutMs = 8000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (alive(pid)) {
+    if (Date.now() > end) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+/** A plugin directory with the stdio fixture as a command plugin (at most `maxProcesses` at once). */
+async function stdioPluginDir(maxProcesses: number): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-command-'));
+  await mkdir(join(dir, 'stdio'));
+  await writeFile(
+    join(dir, 'stdio', 'plugin.json'),
+    JSON.stringify({
+      prefix: 'stdio',
+      command: {
+        command: process.execPath,
+        args: ['--import', 'tsx', join(FIXTURES, 'stdio-server.ts')],
+        cwd: ROOT,
+        env: { FIXTURE_GREETING: 'from the manifest' },
+        maxProcesses,
+      },
+    }),
+  );
+  return dir;
+}
+
+before(async () => {
+  proxy = await startProxy({ pluginDirs: [await stdioPluginDir(2)] });
+});
+after(() => proxy?.close());
+
+test('each client session gets its own process; the manifest env reaches it; its stderr is logged with the plugin', async () => {
+  const a = await connect(proxy.url);
+  const b = await connect(proxy.url);
+  try {
+    const pidA = Number(textOf(await a.client.callTool({ name: 'stdio_pid' })));
+    const pidB = Number(textOf(await b.client.callTool({ name: 'stdio_pid' })));
+    assert.notEqual(pidA, pidB, 'two sessions must not share a stdio process');
+    assert.equal(textOf(await a.client.callTool({ name: 'stdio_pid' })), String(pidA), 'a session keeps its process');
+    assert.equal(textOf(await a.client.callTool({ name: 'stdio_env', arguments: { name: 'FIXTURE_GREETING' } })), 'from the manifest');
+    await a.client.callTool({ name: 'stdio_complain', arguments: { line: 'something odd happened' } });
+    const logged = proxy.logs().find((line) => line.msg === 'something odd happened');
+    assert.ok(logged, 'the child stderr line is in the proxy log');
+    assert.equal(logged.plugin, 'stdio');
+    assert.equal(logged.stream, 'stderr');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('the number of processes is bounded (maxProcesses), with a clear error past it', async () => {
+  const sessions = await Promise.all([connect(proxy.url), connect(proxy.url), connect(proxy.url)]);
+  try {
+    await sessions[0]!.client.callTool({ name: 'stdio_pid' });
+    await sessions[1]!.client.callTool({ name: 'stdio_pid' });
+    await assert.rejects(sessions[2]!.client.callTool({ name: 'stdio_pid' }), (error: McpError) => {
+      assert.match(error.message, /plugin "stdio" \(.*stdio\): 2 processes are running, its limit \(maxProcesses\)/);
+      return true;
+    });
+    await sessions[0]!.close();
+    // With one session gone, its process is gone, and the third session gets one.
+    let pid = '';
+    for (let i = 0; i < 100 && !pid; i++) {
+      pid = await sessions[2]!.client.callTool({ name: 'stdio_pid' }).then(textOf, () => '');
+      if (!pid) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.match(pid, /^\d+$/);
+  } finally {
+    await Promise.all(sessions.map((s) => s.close().catch(() => {})));
+  }
+});
+
+test("ending the session ends its process and the processes that process started", async () => {
+  const { client, close } = await connect(proxy.url);
+  const pid = Number(textOf(await client.callTool({ name: 'stdio_pid' })));
+  const grandchild = Number(textOf(await client.callTool({ name: 'stdio_grandchild' })));
+  assert.ok(alive(pid) && alive(grandchild));
+  await close();
+  assert.ok(await gone(pid), `the stdio process ${pid} outlived its session`);
+  assert.ok(await gone(grandchild), `the process ${grandchild} it started outlived the session`);
+});
+
+test('a crashed process is restarted (with backoff), and the session goes on', async () => {
+  const { client, close } = await connect(proxy.url);
+  try {
+    const first = Number(textOf(await client.callTool({ name: 'stdio_pid' })));
+    await client.callTool({ name: 'stdio_crash' });
+    assert.ok(await gone(first));
+    let second = 0;
+    for (let i = 0; i < 100 && !second; i++) {
+      second = await client.callTool({ name: 'stdio_pid' }).then((r) => Number(textOf(r)), () => 0);
+      if (!second) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(second > 0 && second !== first, `a new process answers (${second})`);
+    assert.ok(proxy.logs().some((line) => /its process for session .* ended; restarting in \d+ ms/.test(String(line.msg))), 'the restart is logged');
+  } finally {
+    await close();
+  }
+});
+
+test('no child process is left after shutdown (checked by pid, grandchildren included)', async () => {
+  const own = await startProxy({ pluginDirs: [await stdioPluginDir(8)] });
+  const pids: number[] = [];
+  const sessions = await Promise.all(Array.from({ length: 4 }, () => connect(own.url)));
+  for (const session of sessions) {
+    pids.push(Number(textOf(await session.client.callTool({ name: 'stdio_pid' }))));
+    pids.push(Number(textOf(await session.client.callTool({ name: 'stdio_grandchild' }))));
+  }
+  assert.ok(pids.every(alive));
+  await own.close();
+  for (const pid of pids) assert.ok(await gone(pid), `process ${pid} survived the shutdown`);
+  await Promise.all(sessions.map((s) => s.client.close().catch(() => {})));
+});
+
+test('a command that does not exist is reported naming the plugin and the command', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-nocommand-'));
+  await mkdir(join(dir, 'ghost'));
+  await writeFile(join(dir, 'ghost', 'plugin.json'), JSON.stringify({ prefix: 'ghost', command: { command: 'no-such-program-anywhere' } }));
+  const own = await startProxy({ pluginDirs: [dir], loadTimeoutMs: 5000 });
+  try {
+    const status = own.switchboard.statuses().find((s) => s.prefix === 'ghost')!;
+    assert.equal(status.state, 'unavailable');
+    assert.match(status.error!, /plugin "ghost" \(.*ghost\): cannot start no-such-program-anywhere: command not found: no-such-program-anywhere/);
+  } finally {
+    await own.close();
+  }
+});
