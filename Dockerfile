@@ -22,6 +22,13 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 
 # --- the image ------------------------------------------------------------------------------
 FROM node:24-slim
+# tini as PID 1: it passes signals to node and reaps orphaned processes. Command plugins start
+# process trees (npx -> npm -> node); when the proxy ends one, the processes whose parent died
+# are re-parented to PID 1, and node would leave them as zombies forever.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log /usr/bin/tini-static
 # SWITCHBOARD_PLUGIN_DIRS: plugin folders mounted at run time (-v ./my-plugins:/plugins:ro),
 #   served beside the baked-in /app/plugins.
 # SWITCHBOARD_LOG_FORMAT: JSON lines on stdout, for `docker logs` and log shippers.
@@ -47,6 +54,7 @@ EXPOSE 8490
 # (buildah) refuses.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.SWITCHBOARD_PORT||process.env.PORT||8490)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# node itself is PID 1 (not npm, which does not pass SIGTERM on): core/main.ts handles SIGTERM
-# and SIGINT, closes the sessions and exits 0, so `docker stop` ends it at once.
+# tini starts node directly (not npm, which does not pass SIGTERM on): core/main.ts handles
+# SIGTERM and SIGINT, closes the sessions and exits 0, so `docker stop` ends it at once.
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "--import", "tsx", "core/main.ts", "serve"]

@@ -10,11 +10,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect, freePort, textOf } from '../helpers.ts';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { FIXTURES, connect, freePort, startProcess, textOf, type RunningProcess } from '../helpers.ts';
 import { adapt, docker, prepareEngine, readmeDockerCommands, run, type Engine, type ReadmeCommands } from './docker.ts';
 
 const HELLO = 'Hello from the example MCP server!';
@@ -148,8 +149,8 @@ test('the image builds with the README command, as node:24-slim plus little', { 
   };
   assert.equal(config.User, 'node');
   assert.ok(config.ExposedPorts && '8490/tcp' in config.ExposedPorts, 'EXPOSE 8490');
-  assert.deepEqual(config.Cmd, ['node', '--import', 'tsx', 'core/main.ts', 'serve'], 'node itself is PID 1, not npm');
-  assert.ok(!config.Entrypoint?.length, 'no entrypoint wrapper between docker and node');
+  assert.deepEqual(config.Cmd, ['node', '--import', 'tsx', 'core/main.ts', 'serve'], 'node itself, not npm');
+  assert.deepEqual(config.Entrypoint, ['/usr/bin/tini', '--'], 'tini as PID 1, to pass signals on and reap orphans');
   // (Podman 4's Docker API leaves Healthcheck out of image inspect; the health check test below
   // checks it on the running container.)
 });
@@ -164,12 +165,17 @@ describe('docker run with the README command: the baked-in example plugin', { ti
     assert.deepEqual(await callHello(proxy.url), ['example_hello_world']);
   });
 
-  test('the proxy runs as the node user (uid 1000), as PID 1', async () => {
+  test('the proxy runs as the node user (uid 1000), under tini as PID 1', async () => {
     assert.equal((await docker(engine, ['exec', proxy.name, 'id', '-u'])).stdout.trim(), '1000');
-    const pid1 = (await docker(engine, ['exec', proxy.name, 'cat', '/proc/1/cmdline'])).stdout.split('\0').filter(Boolean);
-    assert.deepEqual(pid1, ['node', '--import', 'tsx', 'core/main.ts', 'serve']);
-    const status = (await docker(engine, ['exec', proxy.name, 'cat', '/proc/1/status'])).stdout;
-    assert.match(status, /^Uid:\s+1000\s+1000\s+1000\s+1000$/m);
+    const cmdline = async (pid: number) => (await docker(engine, ['exec', proxy.name, 'cat', `/proc/${pid}/cmdline`])).stdout.split('\0').filter(Boolean);
+    assert.deepEqual(await cmdline(1), ['/usr/bin/tini', '--', 'node', '--import', 'tsx', 'core/main.ts', 'serve']);
+    const children = (await docker(engine, ['exec', proxy.name, 'cat', '/proc/1/task/1/children'])).stdout.trim().split(/\s+/).map(Number);
+    assert.equal(children.length, 1, 'tini runs one process: the proxy');
+    assert.deepEqual(await cmdline(children[0]!), ['node', '--import', 'tsx', 'core/main.ts', 'serve']);
+    for (const pid of [1, children[0]!]) {
+      const status = (await docker(engine, ['exec', proxy.name, 'cat', `/proc/${pid}/status`])).stdout;
+      assert.match(status, /^Uid:\s+1000\s+1000\s+1000\s+1000$/m, `process ${pid} runs as uid 1000`);
+    }
   });
 
   test('the image holds the app and its production dependencies, nothing else', async () => {
@@ -269,7 +275,21 @@ export default definePlugin({
 
   let proxy: Started;
   let cwd: string;
+  let remote: RunningProcess;
   before(async () => {
+    // A remote MCP server on this host, reachable from the container through the bridge's gateway.
+    remote = await startProcess(process.execPath, ['--import', 'tsx', 'test/fixtures/remote-server.ts'], {
+      env: { PORT: '0', HOST: '0.0.0.0' },
+      ready: /listening (http:\S+)/,
+    });
+    const gateway = await hostAddressFromContainers(engine);
+    // A no-code remote plugin: plugin.json, pointing at that server.
+    PLUGIN_FOLDERS.remote = { 'plugin.json': JSON.stringify({ prefix: 'remote', remote: { url: remote.url.replace('127.0.0.1', gateway) } }, null, 2) };
+    // A no-code command plugin: a stdio server (no dependencies) that starts processes of its own.
+    PLUGIN_FOLDERS.stdio = {
+      'plugin.json': JSON.stringify({ prefix: 'stdio', command: { command: 'node', args: ['server.mjs'] } }, null, 2),
+      'server.mjs': await readFile(join(FIXTURES, 'stdio-plain.mjs'), 'utf8'),
+    };
     cwd = await newTempDir('plugins');
     for (const [folder, files] of Object.entries(PLUGIN_FOLDERS)) {
       await mkdir(join(cwd, 'my-plugins', folder), { recursive: true, mode: 0o755 });
@@ -280,11 +300,13 @@ export default definePlugin({
     proxy = await startContainer(commands.runPlugins, 'plugins', cwd);
   });
 
+  after(() => remote?.stop());
+
   test('a mounted TypeScript plugin importing the SDK, zod and mcp-switchboard is served under its prefix', async () => {
     const { client, close } = await connect(proxy.url);
     try {
       const names = (await client.listTools()).tools.map((tool) => tool.name).sort();
-      assert.deepEqual(names, ['example_hello_world', 'mounted_shout'], `the proxy's warnings and errors:\n${await problemsOf(proxy.name)}`);
+      assert.ok(names.includes('example_hello_world') && names.includes('mounted_shout'), `${names.join(', ')}; the proxy's warnings and errors:\n${await problemsOf(proxy.name)}`);
       assert.equal(textOf(await client.callTool({ name: 'mounted_shout', arguments: { message: 'hello from a volume' } })), 'HELLO FROM A VOLUME!');
       const invalid = await client.callTool({ name: 'mounted_shout', arguments: { message: '' } });
       assert.equal(invalid.isError, true, "zod's min(1) from the image's zod rejects an empty message");
@@ -294,9 +316,78 @@ export default definePlugin({
     }
   });
 
-  // plugin.json (no-code) remote plugins and folders added while the container runs go here,
-  // as their own tests, once core/ supports them.
+  test('a mounted plugin.json remote plugin is served under its prefix and reaches its server', async () => {
+    const { client, close } = await connect(proxy.url);
+    try {
+      const names = (await client.listTools()).tools.map((tool) => tool.name);
+      assert.ok(names.includes('remote_shout'), `${names.join(', ')}; the proxy's warnings and errors:\n${await problemsOf(proxy.name)}`);
+      assert.equal(textOf(await client.callTool({ name: 'remote_shout', arguments: { text: 'from the host' } })), 'FROM THE HOST');
+    } finally {
+      await close();
+    }
+  });
+
+  test('a mounted plugin.json command plugin runs; its processes are reaped when the session ends (no zombies)', async () => {
+    const { client, close } = await connect(proxy.url);
+    const pid = textOf(await client.callTool({ name: 'stdio_pid' }));
+    const grandchild = textOf(await client.callTool({ name: 'stdio_grandchild' }));
+    assert.match(pid, /^\d+$/);
+    await close();
+    const deadline = Date.now() + 15_000;
+    let left = '';
+    for (;;) {
+      // Every process of the two, alive or a zombie waiting to be reaped, shows in /proc.
+      left = (await run('docker', ['exec', proxy.name, 'sh', '-c', `ls -d /proc/${pid} /proc/${grandchild} 2>/dev/null || true`], { env: engine.env })).stdout.trim();
+      if (left === '' || Date.now() > deadline) break;
+      await sleep(200);
+    }
+    assert.equal(left, '', `processes ${pid} and ${grandchild} are gone, zombies included`);
+    const zombies = (await run('docker', ['exec', proxy.name, 'sh', '-c', "grep -l '^State:.Z' /proc/[0-9]*/status || true"], { env: engine.env })).stdout.trim();
+    assert.equal(zombies, '', 'no zombie process in the container');
+  });
+
+  // Last: it changes the mounted folder.
+  test('a plugin folder added to the mounted volume while the container runs is served without a restart', async () => {
+    const { client, close } = await connect(proxy.url);
+    try {
+      let changed = 0;
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
+      // Written under a hidden name (ignored), then renamed into place, as a copy tool would.
+      const staging = join(cwd, 'my-plugins', '.late');
+      await mkdir(staging, { mode: 0o755 });
+      await chmod(staging, 0o755);
+      await writeReadable(
+        join(staging, 'index.ts'),
+        `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+export default { prefix: 'late', server: () => {
+  const server = new McpServer({ name: 'late', version: '1.0.0' });
+  server.registerTool('arrival', {}, async () => ({ content: [{ type: 'text', text: 'arrived while running' }] }));
+  return server;
+} };
+`,
+      );
+      await rename(staging, join(cwd, 'my-plugins', 'late'));
+      const deadline = Date.now() + 30_000;
+      let names: string[] = [];
+      while (!names.includes('late_arrival') && Date.now() < deadline) {
+        await sleep(250);
+        names = (await client.listTools()).tools.map((tool) => tool.name);
+      }
+      assert.ok(names.includes('late_arrival'), `${names.join(', ')}; the proxy's warnings and errors:\n${await problemsOf(proxy.name)}`);
+      assert.ok(changed > 0, 'the connected client was told the tool list changed');
+      assert.equal(textOf(await client.callTool({ name: 'late_arrival' })), 'arrived while running');
+    } finally {
+      await close();
+    }
+  });
 });
+
+/** The address at which containers reach this host (the default bridge network's gateway). */
+async function hostAddressFromContainers(engine: Engine): Promise<string> {
+  const gateway = (await docker(engine, ['network', 'inspect', 'bridge', '--format', '{{(index .IPAM.Config 0).Gateway}}'])).stdout.trim();
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(gateway)) throw new Error(`no gateway address for the bridge network (got "${gateway}")`);
+  return gateway;
+}
 
 describe('docker run with the README config command: a mounted file named by SWITCHBOARD_CONFIG', { timeout: 3 * 60_000 }, () => {
   let proxy: Started;

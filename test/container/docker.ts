@@ -75,7 +75,8 @@ export async function prepareEngine(): Promise<Engine> {
     throw new Error(`no Docker engine answers (docker version: ${first.error}); start Docker (or set DOCKER_HOST) and run again`);
   }
   const started = Date.now();
-  const setup = await run('bash', [ENGINE_SCRIPT, '--env'], { env, timeoutMs: 10 * 60_000 });
+  // From /: the engine's service keeps the working directory it starts in, and must not start in one that may go away.
+  const setup = await run('bash', [ENGINE_SCRIPT, '--env'], { env, cwd: '/', timeoutMs: 10 * 60_000 });
   if (setup.code !== 0) throw new Error(`${ENGINE_SCRIPT} failed (exit ${setup.code}):\n${setup.stderr}${setup.stdout}`);
   const host = setup.stdout.match(/DOCKER_HOST=(\S+)/)?.[1];
   if (!host) throw new Error(`${ENGINE_SCRIPT} --env printed no DOCKER_HOST:\n${setup.stdout}`);
