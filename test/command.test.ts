@@ -3,7 +3,7 @@
  * backoff when it crashes, its stderr in the log, and every process (whole trees) ended with
  * the session, the plugin or the proxy.
  */
-import { after, before, test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,6 +55,14 @@ before(async () => {
   proxy = await startProxy({ pluginDirs: [await stdioPluginDir(2)] });
 });
 after(() => proxy?.close());
+
+// A session's processes end a moment after its DELETE is answered (stdin closed, then signals):
+// each test starts with none running, so the limit of 2 is all its own.
+beforeEach(async () => {
+  const plugin = proxy.switchboard.registry.get('stdio')!;
+  const end = Date.now() + 10_000;
+  while (plugin.processes.size > 0 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 50));
+});
 
 test('each client session gets its own process; the manifest env reaches it; its stderr is logged with the plugin', async () => {
   const a = await connect(proxy.url);
