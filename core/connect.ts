@@ -82,15 +82,12 @@ async function connectInProcess(plugin: Plugin, options: ConnectOptions): Promis
       culprit: plugin.source.display,
     });
   }
-  let closed = false;
   return {
     client,
-    async close() {
-      if (closed) return;
-      closed = true;
+    close: once(async () => {
       await client.close().catch(() => {});
       await server.close().catch(() => {});
-    },
+    }),
   };
 }
 
@@ -111,17 +108,14 @@ async function connectRemote(plugin: Plugin, options: ConnectOptions): Promise<C
     try {
       await client.connect(transport, { timeout: plugin.timeoutMs });
       remoteTransportKind.set(remote.url, kind);
-      let closed = false;
       return {
         client,
-        async close() {
-          if (closed) return;
-          closed = true;
+        close: once(async () => {
           if (transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
             await transport.terminateSession().catch((error) => plugin.log.debug({ err: error }, 'DELETE to backend failed'));
           }
           await client.close().catch(() => {});
-        },
+        }),
       };
     } catch (error) {
       lastError = error;
@@ -167,16 +161,19 @@ async function connectCommand(plugin: Plugin, options: ConnectOptions): Promise<
       culprit: plugin.source.display,
     });
   }
-  let closed = false;
   return {
     client,
-    async close() {
-      if (closed) return;
-      closed = true;
+    close: once(async () => {
       await client.close().catch(() => {});
       await transport.close();
-    },
+    }),
   };
+}
+
+/** `close` for a Connection: runs once; later calls wait for that one. */
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
 }
 
 /**

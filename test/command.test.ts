@@ -9,27 +9,9 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { FIXTURES, ROOT, connect, startProxy, textOf, type RunningProxy } from './helpers.ts';
+import { FIXTURES, ROOT, alive, connect, gone, startProxy, textOf, type RunningProxy } from './helpers.ts';
 
 let proxy: RunningProxy;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function gone(pid: number, timeoutMs = 8000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (alive(pid)) {
-    if (Date.now() > end) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
-}
 
 /** A plugin directory with the stdio fixture as a command plugin (at most `maxProcesses` at once). */
 async function stdioPluginDir(maxProcesses: number): Promise<string> {

@@ -16,7 +16,7 @@ import {
   ResourceUpdatedNotificationSchema,
   type LoggingMessageNotification,
 } from '@modelcontextprotocol/sdk/types.js';
-import { connect, startEverything, startProxy, textOf, type Connected, type RunningProcess, type RunningProxy } from './helpers.ts';
+import { connect, startEverything, startProxy, textOf, until, type Connected, type RunningProcess, type RunningProxy } from './helpers.ts';
 
 let everything: RunningProcess;
 let proxy: RunningProxy;
@@ -47,16 +47,6 @@ function fullClient(): Promise<Connected> {
     );
     client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///home/ada/project', name: 'ada-project' }] }));
   });
-}
-
-async function eventually<T>(probe: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 test('the backend offers its capability-dependent tools because the proxy declares what the client declared', async () => {
@@ -142,7 +132,7 @@ test('logging through the proxy, with the logger naming the plugin', async () =>
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void messages.push(n.params));
     await client.setLoggingLevel('debug');
     await client.callTool({ name: 'everything_toggle-simulated-logging' });
-    const first = await eventually(() => messages[0], 'a log message from server-everything');
+    const first = await until(() => messages[0], 'a log message from server-everything');
     assert.ok(first.logger === 'everything' || String(first.logger).startsWith('everything/'), `logger ${first.logger} names the plugin`);
     await client.callTool({ name: 'everything_toggle-simulated-logging' });
   } finally {
@@ -158,7 +148,7 @@ test('resource subscriptions through the proxy, URIs namespaced both ways', asyn
     const uri = 'demo://everything/resource/static/document/architecture.md';
     await client.subscribeResource({ uri });
     await client.callTool({ name: 'everything_toggle-subscriber-updates' });
-    const updated = await eventually(() => updates[0], 'a resources/updated notification');
+    const updated = await until(() => updates[0], 'a resources/updated notification');
     assert.equal(updated, uri, 'the update names the resource as the client knows it');
     await client.unsubscribeResource({ uri });
     await client.callTool({ name: 'everything_toggle-subscriber-updates' });

@@ -183,3 +183,34 @@ export function textOf(result: unknown): string {
   if (!block || block.type !== 'text') throw new Error(`expected a text result, got ${JSON.stringify(result)}`);
   return block.text!;
 }
+
+/** Whether a process exists (a zombie not yet reaped counts). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves true once `pid` is gone; killed processes are reaped a moment later (by init, for orphans). */
+export async function gone(pid: number, timeoutMs = 8000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (alive(pid)) {
+    if (Date.now() > end) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return true;
+}
+
+/** Polls `probe` until it gives a value (not undefined); throws naming `what` after `timeoutMs`. */
+export async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { ROOT, connect, freePort, startProcess, startProxy, textOf, type RunningProcess } from './helpers.ts';
+import { ROOT, connect, freePort, startProcess, startProxy, textOf, until, type RunningProcess } from './helpers.ts';
 
 const run = promisify(execFile);
 
@@ -25,16 +25,6 @@ async function pluginDir(plugins: Record<string, string>): Promise<string> {
     await writeFile(join(dir, name, name.endsWith('.json') ? 'plugin.json' : 'index.ts'), code);
   }
   return dir;
-}
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 test('a remote backend down at start-up: the proxy starts, the plugin is unavailable, and its tools appear when it comes up', async () => {
@@ -64,7 +54,7 @@ test('a remote backend down at start-up: the proxy starts, the plugin is unavail
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
       assert.ok(!(await client.listTools()).tools.some((t) => t.name.startsWith('late_')));
       remote = await startRemoteOn(port);
-      await until(() => (changed > 0 ? true : undefined), 'list_changed once the backend is up');
+      await until(() => (changed > 0 ? true : undefined), 'list_changed once the backend is up', 30_000);
       assert.equal(textOf(await client.callTool({ name: 'late_shout', arguments: { text: 'up' } })), 'UP');
       assert.equal((await fetch(readyz)).status, 200, 'ready once the required plugin is');
     } finally {

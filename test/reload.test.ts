@@ -8,7 +8,7 @@ import { mkdtemp, mkdir, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { FIXTURES, connect, startProxy, startRemoteFixture, textOf, type Connected, type RunningProcess, type RunningProxy } from './helpers.ts';
+import { FIXTURES, connect, startProxy, startRemoteFixture, textOf, until, type Connected, type RunningProcess, type RunningProxy } from './helpers.ts';
 
 let dir: string;
 let proxy: RunningProxy;
@@ -42,16 +42,6 @@ export default definePlugin({
 });
 `,
   );
-}
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const tools = async () => (await client.client.listTools()).tools.map((t) => t.name);

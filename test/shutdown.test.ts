@@ -8,28 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, connect, startProcess, startRemoteFixture, textOf } from './helpers.ts';
+import { FIXTURES, ROOT, alive, connect, gone, startProcess, startRemoteFixture, textOf } from './helpers.ts';
 
 const SERVING = /serving \d+ plugin\(s\) at (http:\/\/[^\s"]+)/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Killed processes are reaped a moment later (by init, for orphans): allow that moment. */
-async function gone(pid: number, timeoutMs = 3000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (alive(pid)) {
-    if (Date.now() > end) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return true;
-}
 
 async function pluginDir(remoteUrl: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-shutdown-'));
