@@ -69,6 +69,10 @@ export class PluginLifecycle {
   readonly #options: LifecycleOptions;
   readonly #entries = new Map<string, Entry>();
   readonly #retries = new Map<Plugin, { timer: NodeJS.Timeout; attempt: number }>();
+  /** Plugins being probed again right now (their state changes are the probe's own doing). */
+  readonly #reprobing = new Set<Plugin>();
+  /** After start-up, a newly mounted plugin is announced to connected clients. */
+  #announce = false;
   #closed = false;
 
   constructor(options: LifecycleOptions) {
@@ -178,8 +182,10 @@ export class PluginLifecycle {
     });
     const probed = await this.#probe(plugin);
     if (probed instanceof SwitchboardError) {
-      // Code that cannot make a server is broken; a backend that does not answer may come up later.
-      if (plugin.kind === 'in-process') return this.#failed(entry, probed);
+      // Code that cannot make a server is broken, and so is a change whose backend does not
+      // answer (the previous version keeps serving); a new remote or command plugin whose
+      // backend does not answer yet is mounted, and retried.
+      if (plugin.kind === 'in-process' || entry.plugin) return this.#failed(entry, probed);
       plugin.setState('unavailable', probed.message);
       return { entry, plugin };
     }
@@ -217,8 +223,7 @@ export class PluginLifecycle {
     return undefined;
   }
 
-  /** After start-up, a newly mounted plugin is announced to connected clients. */
-  #announce = false;
+  /** From now on (start-up is over), a newly mounted plugin is announced to connected clients. */
   startAnnouncing(): void {
     this.#announce = true;
   }
@@ -279,8 +284,6 @@ export class PluginLifecycle {
     }
   }
 
-  readonly #reprobing = new Set<Plugin>();
-
   /** Probes `plugin` after `wait` ms; tries again with backoff until it answers, then announces its lists. */
   #retry(entry: Entry, plugin: Plugin, wait = RETRY_MIN_MS, attempt = 1): void {
     if (this.#closed) return;
@@ -293,6 +296,7 @@ export class PluginLifecycle {
   async #reprobe(entry: Entry, plugin: Plugin, attempt: number): Promise<void> {
     if (this.#closed || entry.plugin !== plugin) return;
     this.#reprobing.add(plugin);
+    const wasUnavailable = plugin.state === 'unavailable';
     try {
       const probed = await this.#probe(plugin);
       if (this.#closed || entry.plugin !== plugin) return;
@@ -304,10 +308,8 @@ export class PluginLifecycle {
       this.#retries.delete(plugin);
       const changed = changedGroups(entry.lists, probed, undefined, plugin.counts);
       entry.lists = probed;
-      if (plugin.state !== 'ready') {
-        plugin.setState('ready');
-        plugin.log.info(`${plugin.label} is available`);
-      }
+      plugin.setState('ready');
+      if (wasUnavailable) plugin.log.info(`${plugin.label} is available`);
       if (changed.length) this.#options.onListChanged(changed);
     } finally {
       this.#reprobing.delete(plugin);

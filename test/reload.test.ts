@@ -8,7 +8,7 @@ import { mkdtemp, mkdir, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { FIXTURES, connect, startProxy, startRemoteFixture, textOf, until, type Connected, type RunningProcess, type RunningProxy } from './helpers.ts';
+import { FIXTURES, connect, freePort, startProxy, startRemoteFixture, textOf, until, type Connected, type RunningProcess, type RunningProxy } from './helpers.ts';
 
 let dir: string;
 let proxy: RunningProxy;
@@ -132,6 +132,16 @@ test('no-code plugins: plugin.json (remote) and plugin.yaml (command) are mounte
   }, 'both no-code plugins');
   assert.equal(textOf(await client.client.callTool({ name: 'rj_shout', arguments: { text: 'json' } })), 'JSON');
   assert.match(textOf(await client.client.callTool({ name: 'sy_pid' })), /^\d+$/);
+});
+
+test('a change whose backend does not answer keeps the previous version serving', async () => {
+  const dead = `http://127.0.0.1:${await freePort()}/mcp`;
+  await writeFile(join(dir, 'remote-json', 'plugin.json'), JSON.stringify({ prefix: 'rj', remote: { url: dead } }));
+  await until(
+    () => proxy.logs().find((line) => line.level === 50 && String(line.msg).includes(`cannot reach ${dead}`) && /previous version keeps serving/.test(String(line.msg))),
+    'the error about the unreachable new version',
+  );
+  assert.equal(textOf(await client.client.callTool({ name: 'rj_shout', arguments: { text: 'still' } })), 'STILL');
 });
 
 test('a plugin.json with a mistake is reported naming the file and the field', async () => {
