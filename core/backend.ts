@@ -286,11 +286,6 @@ export class Backend {
     return listing;
   }
 
-  /** Whether `kind` has been listed (successfully or not yet settled) in this session. */
-  hasListed(kind: ListKind): boolean {
-    return this.#lists.has(kind);
-  }
-
   /** Drops cached lists (all, or one kind) so the next list asks the backend again. */
   invalidate(kind?: ListKind): void {
     if (kind) this.#lists.delete(kind);

@@ -9,6 +9,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { CallToolResultSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { SERVER_INFO } from './switchboard.ts';
+import { describeNetworkError } from './connect.ts';
 
 export interface Output {
   write(text: string): unknown;
@@ -347,6 +348,5 @@ function firstLine(text: string): string {
 
 function describe(error: unknown): string {
   if (error instanceof McpError) return `error ${error.code}: ${error.message.replace(/^MCP error -?\d+: /, '')}`;
-  const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
-  return `${error instanceof Error ? error.message : String(error)}${cause?.code ? ` (${cause.code})` : ''}`;
+  return describeNetworkError(error);
 }

@@ -9,13 +9,14 @@
  */
 import { cosmiconfig } from 'cosmiconfig';
 import { readFile } from 'node:fs/promises';
-import { delimiter, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { delimiter, dirname, resolve } from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { SwitchboardError } from './errors.ts';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
 import type { McpServersOrigin } from './mcp-servers.ts';
+import { displayPath } from './discover.ts';
 
 export interface Config {
   port: number;
@@ -143,7 +144,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
   if (inline) {
     const origin = fromEnv.mcpServers
       ? { file: 'SWITCHBOARD_MCP_SERVERS', display: 'environment variable SWITCHBOARD_MCP_SERVERS', dir: sources.cwd }
-      : { file: file.path!, display: shown(file.path!, sources.cwd), dir: file.dir };
+      : { file: file.path!, display: displayPath(file.path!, sources.cwd), dir: file.dir };
     mcpServers.push({ origin, servers: inline });
   }
   const importFiles = [
@@ -181,18 +182,13 @@ function expandHome(path: string, env: Record<string, string | undefined>): stri
   return path.startsWith('~/') && env.HOME ? `${env.HOME}${path.slice(1)}` : path;
 }
 
-function shown(path: string, cwd: string): string {
-  const rel = relative(cwd, path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-}
-
 /**
  * The servers of another client's config file: `mcpServers` (Claude Desktop, Claude Code,
  * Cursor, Windsurf) or `servers` (VS Code). Comments and trailing commas are allowed (VS Code
  * writes them); every other key of the file is left alone.
  */
 async function readMcpServersFile(path: string, cwd: string): Promise<{ origin: McpServersOrigin; servers: unknown }> {
-  const display = shown(path, cwd);
+  const display = displayPath(path, cwd);
   const where = `mcpServers file ${display}`;
   let text: string;
   try {

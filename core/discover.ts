@@ -67,7 +67,7 @@ export async function readFolder(path: string, root: string): Promise<PluginFold
 }
 
 /** `path` relative to `root` when it lies inside it (`plugins/example`), else absolute. */
-function displayPath(path: string, root: string): string {
+export function displayPath(path: string, root: string): string {
   const rel = relative(root, path);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }

@@ -12,7 +12,6 @@ export const ErrorCodes = {
   SB_PLUGIN_PREFIX_OVERLAP: 'ambiguous plugin prefix',
   SB_PLUGIN_FACTORY: 'plugin server factory failed',
   SB_BACKEND_UNAVAILABLE: 'backend unavailable',
-  SB_BACKEND_TIMEOUT: 'backend timed out',
   SB_PROCESS_LIMIT: 'too many processes for a plugin',
   SB_MCP_SERVERS: 'invalid mcpServers entry',
 } as const;
@@ -56,7 +55,6 @@ export class RpcError extends Error {
 
 /** JSON-RPC and MCP error codes the proxy produces itself. */
 export const RpcCodes = {
-  InvalidRequest: -32600,
   MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,

@@ -12,6 +12,7 @@ import type { ClientSession } from './session.ts';
 import type { SessionStore } from './sessions.ts';
 import type { Logger } from './log.ts';
 import { SessionEventStore, exchangeScope, type Exchange } from './events.ts';
+import { RpcCodes } from './errors.ts';
 
 export interface HttpOptions {
   sessions: SessionStore;
@@ -109,7 +110,7 @@ export function createApp(options: HttpOptions): Koa {
       } catch (error) {
         const status = (error as { status?: number }).status;
         if (status === 413) return rpcError(ctx, 413, -32000, `Request body larger than ${options.maxBodyBytes} bytes`);
-        return rpcError(ctx, 400, -32700, `Parse error: ${(error as Error).message}`);
+        return rpcError(ctx, 400, RpcCodes.ParseError, `Parse error: ${(error as Error).message}`);
       }
     }
 

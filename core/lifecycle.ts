@@ -9,6 +9,7 @@
  * previous one keeps serving.
  */
 import { Backend, type BackendPeer, type ListKind } from './backend.ts';
+import { withTimeout } from './load.ts';
 import type { PluginManifest } from './manifest.ts';
 import { Plugin, type ListCounts, type PluginSource, type PluginState, type PluginKind } from './plugin.ts';
 import type { PluginRegistry } from './registry.ts';
@@ -141,11 +142,6 @@ export class PluginLifecycle {
   /** True when every plugin marked `required` is ready. */
   get ready(): boolean {
     return [...this.#entries.values()].every(({ plugin }) => !plugin?.required || plugin.state === 'ready');
-  }
-
-  /** Source ids currently known (mounted or failed). */
-  sourceIds(): string[] {
-    return [...this.#entries.keys()];
   }
 
   /** Stops retrying unavailable plugins and refuses further loads. */
@@ -360,13 +356,4 @@ const zero: ListCounts = { tools: 0, prompts: 0, resources: 0, resourceTemplates
 function asSwitchboardError(error: unknown, source: PluginSource, label?: string): SwitchboardError {
   if (error instanceof SwitchboardError) return error;
   return new SwitchboardError('SB_PLUGIN_IMPORT', `${label ?? source.description}: ${messageOf(error)}`, { cause: error, culprit: source.display });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

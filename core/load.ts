@@ -64,7 +64,8 @@ async function readData(entry: string): Promise<unknown> {
   return entry.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number | undefined, message: string): Promise<T> {
+/** `promise`, or a rejection with `message` after `ms` (none when `ms` is 0 or undefined). */
+export function withTimeout<T>(promise: Promise<T>, ms: number | undefined, message: string): Promise<T> {
   if (!ms) return promise;
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
