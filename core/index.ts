@@ -4,7 +4,7 @@
  *   import { definePlugin } from 'mcp-switchboard';
  *   export default definePlugin({ prefix: 'weather', server: () => new McpServer(...) });
  */
-export { definePlugin } from './manifest.ts';
+export { definePlugin } from './plugins/manifest.ts';
 export type {
   PluginManifest,
   InProcessManifest,
@@ -13,7 +13,7 @@ export type {
   ServerFactory,
   PluginContext,
   McpServerLike,
-} from './manifest.ts';
+} from './plugins/manifest.ts';
 export { createSwitchboard, type Switchboard, type SwitchboardOptions } from './switchboard.ts';
-export { loadConfig, type Config } from './config.ts';
+export { loadConfig, type Config } from './config/config.ts';
 export { SwitchboardError, ErrorCodes, type ErrorCode } from './errors.ts';

@@ -3,10 +3,10 @@
  * and exit codes. `npm start` and the `switchboard` command both come here.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config.ts';
+import { loadConfig } from './config/config.ts';
 import { createLogger } from './log.ts';
 import { createSwitchboard } from './switchboard.ts';
-import { CLIENT_USAGE, EXIT, runClientCommand, runPluginsCommand } from './cli.ts';
+import { CLIENT_USAGE, EXIT, runClientCommand, runPluginsCommand } from './cli/cli.ts';
 import { SwitchboardError } from './errors.ts';
 import { SERVER_INFO } from './switchboard.ts';
 

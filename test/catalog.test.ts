@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { merge, page, encodeCursor } from '../core/catalog.ts';
-import { Plugin } from '../core/plugin.ts';
+import { merge, page, encodeCursor } from '../core/catalog/catalog.ts';
+import { Plugin } from '../core/plugins/plugin.ts';
 import { createLogger } from '../core/log.ts';
 
 const log = createLogger({ level: 'silent' });

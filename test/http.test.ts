@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { ROOT, startProxy, type RunningProxy } from './helpers.ts';
-import { checkHostAndOrigin } from '../core/http.ts';
+import { checkHostAndOrigin } from '../core/http/app.ts';
 
 let proxy: RunningProxy;
 const ACCEPT = 'application/json, text/event-stream';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkDataManifest, checkManifest, definePlugin } from '../core/manifest.ts';
+import { checkDataManifest, checkManifest, definePlugin } from '../core/plugins/manifest.ts';
 
 const factory = () => ({ connect: async () => {}, close: async () => {} });
 

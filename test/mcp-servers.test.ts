@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandVariables, mcpServerEntries, prefixFromKey } from '../core/mcp-servers.ts';
-import { loadConfig } from '../core/config.ts';
+import { expandVariables, mcpServerEntries, prefixFromKey } from '../core/plugins/mcp-servers.ts';
+import { loadConfig } from '../core/config/config.ts';
 import { FIXTURES, ROOT, connect, startProcess, startProxy, startRemoteFixture, textOf } from './helpers.ts';
 
 const origin = { file: '/home/ada/.cursor/mcp.json', display: '~/.cursor/mcp.json', dir: '/home/ada/.cursor' };

@@ -9,7 +9,7 @@ import {
   safeName,
   unprefixUri,
   uriPrefixOf,
-} from '../core/namespace.ts';
+} from '../core/catalog/namespace.ts';
 
 test('tool and prompt names become prefix_name, and the empty prefix passes them through', () => {
   assert.equal(joinName('example', 'hello_world'), 'example_hello_world');

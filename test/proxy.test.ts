@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { McpError, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { FIXTURES, ROOT, connect, startProxy, textOf, type RunningProxy } from './helpers.ts';
-import { SAFE_NAME } from '../core/namespace.ts';
+import { SAFE_NAME } from '../core/catalog/namespace.ts';
 
 let proxy: RunningProxy;
 

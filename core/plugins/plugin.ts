@@ -5,8 +5,8 @@
  */
 import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { PluginManifest } from './manifest.ts';
-import { Namespace } from './namespace.ts';
-import type { Logger } from './log.ts';
+import { Namespace } from '../catalog/namespace.ts';
+import type { Logger } from '../log.ts';
 
 export type PluginKind = 'in-process' | 'remote' | 'command';
 export type PluginState = 'loading' | 'ready' | 'unavailable' | 'failed';

@@ -10,9 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { DATA_ENTRIES, ENTRY_FILES, type PluginFolder } from './discover.ts';
 import { checkDataManifest, checkManifest, type PluginManifest } from './manifest.ts';
-import { SwitchboardError, messageOf } from './errors.ts';
+import { SwitchboardError, messageOf } from '../errors.ts';
 
-const appRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+const appRoot = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 let hooksRegistered = false;
 
 /** The query parameter that makes a reload import a folder's code afresh (import-hooks.ts passes it on). */

@@ -3,8 +3,8 @@
  * prefix that would make names ambiguous, and answers "which plugin owns this name or URI".
  */
 import type { Plugin } from './plugin.ts';
-import { uriPrefixOf } from './namespace.ts';
-import { SwitchboardError } from './errors.ts';
+import { uriPrefixOf } from '../catalog/namespace.ts';
+import { SwitchboardError } from '../errors.ts';
 
 export class PluginRegistry {
   readonly #plugins = new Map<string, Plugin>();

@@ -6,7 +6,7 @@
  */
 import { watch, type FSWatcher } from 'chokidar';
 import { basename, join, relative, sep } from 'node:path';
-import type { Logger } from './log.ts';
+import type { Logger } from '../log.ts';
 
 export interface WatchOptions {
   /** Poll instead of relying on native file events. */

@@ -13,10 +13,10 @@ import { delimiter, dirname, resolve } from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { SwitchboardError } from './errors.ts';
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
-import type { McpServersOrigin } from './mcp-servers.ts';
-import { displayPath } from './discover.ts';
+import { SwitchboardError } from '../errors.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.ts';
+import type { McpServersOrigin } from '../plugins/mcp-servers.ts';
+import { displayPath } from '../plugins/discover.ts';
 
 export interface Config {
   port: number;

@@ -3,9 +3,9 @@
  * namespace, merged in mount order, and paged. Pure: no I/O, problems are reported through
  * the `report` callback.
  */
-import type { Plugin } from './plugin.ts';
-import type { ListItem, ListKind } from './backend.ts';
-import { RpcCodes, RpcError } from './errors.ts';
+import type { Plugin } from '../plugins/plugin.ts';
+import type { ListItem, ListKind } from '../upstream/backend.ts';
+import { RpcCodes, RpcError } from '../errors.ts';
 
 export interface PluginItems {
   plugin: Plugin;

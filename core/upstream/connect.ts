@@ -11,10 +11,10 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
-import type { Plugin } from './plugin.ts';
-import type { McpServerLike } from './manifest.ts';
-import { ChildProcessTransport } from './stdio.ts';
-import { SwitchboardError, messageOf } from './errors.ts';
+import type { Plugin } from '../plugins/plugin.ts';
+import type { McpServerLike } from '../plugins/manifest.ts';
+import { ChildProcessTransport } from './child-process.ts';
+import { SwitchboardError, messageOf } from '../errors.ts';
 
 export interface ConnectOptions {
   /** The client session this connection serves (`probe` for the proxy's own check). */

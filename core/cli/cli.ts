@@ -8,8 +8,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { CallToolResultSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import { SERVER_INFO } from './switchboard.ts';
-import { describeNetworkError } from './connect.ts';
+import { SERVER_INFO } from '../switchboard.ts';
+import { describeNetworkError } from '../upstream/connect.ts';
 
 export interface Output {
   write(text: string): unknown;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { Logger } from './log.ts';
+import type { Logger } from '../log.ts';
 
 /** Anything with the SDK server's `connect`/`close`: `McpServer` or the low-level `Server`. */
 export interface McpServerLike {

@@ -19,9 +19,9 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { connect, describeNetworkError, type Connection } from './connect.ts';
-import type { Plugin } from './plugin.ts';
-import { requestScope } from './scope.ts';
-import { RpcCodes, RpcError, SwitchboardError, messageOf } from './errors.ts';
+import type { Plugin } from '../plugins/plugin.ts';
+import { requestScope } from '../scope.ts';
+import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
 
 export type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 

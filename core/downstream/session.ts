@@ -5,7 +5,7 @@
  * and goes to this client, on the stream of the request it belongs to.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { sharedValidator } from './connect.ts';
+import { sharedValidator } from '../upstream/connect.ts';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -18,13 +18,13 @@ import {
   type Result,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
-import { Backend, type BackendPeer, type ListItem, type ListKind } from './backend.ts';
-import { merge, page } from './catalog.ts';
-import type { Plugin } from './plugin.ts';
-import type { PluginRegistry } from './registry.ts';
-import { requestScope, type RequestScope } from './scope.ts';
-import { RpcCodes, RpcError, messageOf } from './errors.ts';
-import type { Logger } from './log.ts';
+import { Backend, type BackendPeer, type ListItem, type ListKind } from '../upstream/backend.ts';
+import { merge, page } from '../catalog/catalog.ts';
+import type { Plugin } from '../plugins/plugin.ts';
+import type { PluginRegistry } from '../plugins/registry.ts';
+import { requestScope, type RequestScope } from '../scope.ts';
+import { RpcCodes, RpcError, messageOf } from '../errors.ts';
+import type { Logger } from '../log.ts';
 
 export interface SessionOptions {
   id: string;

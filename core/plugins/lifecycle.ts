@@ -8,13 +8,13 @@
  * the registry, replacing its previous version. A broken new version is reported and the
  * previous one keeps serving.
  */
-import { Backend, type BackendPeer, type ListKind } from './backend.ts';
+import { Backend, type BackendPeer, type ListKind } from '../upstream/backend.ts';
 import { withTimeout } from './load.ts';
 import type { PluginManifest } from './manifest.ts';
 import { Plugin, type ListCounts, type PluginSource, type PluginState, type PluginKind } from './plugin.ts';
 import type { PluginRegistry } from './registry.ts';
-import { RpcCodes, RpcError, SwitchboardError, messageOf } from './errors.ts';
-import type { Logger } from './log.ts';
+import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
+import type { Logger } from '../log.ts';
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 
 /** What clients re-list after a change: the `list_changed` notifications to send. */

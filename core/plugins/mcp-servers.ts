@@ -6,7 +6,7 @@
  */
 import { checkDataManifest, PREFIX_PATTERN, type PluginManifest } from './manifest.ts';
 import type { PluginSource } from './plugin.ts';
-import { SwitchboardError } from './errors.ts';
+import { SwitchboardError } from '../errors.ts';
 
 export interface McpServersOrigin {
   /** Absolute path of the file the entries came from. */

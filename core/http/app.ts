@@ -8,11 +8,11 @@ import parseBody from 'co-body';
 import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
-import type { ClientSession } from './session.ts';
-import type { SessionStore } from './sessions.ts';
-import type { Logger } from './log.ts';
-import { SessionEventStore, exchangeScope, type Exchange } from './events.ts';
-import { RpcCodes } from './errors.ts';
+import type { ClientSession } from '../downstream/session.ts';
+import type { SessionStore } from '../downstream/sessions.ts';
+import type { Logger } from '../log.ts';
+import { SessionEventStore, exchangeScope, type Exchange } from '../downstream/events.ts';
+import { RpcCodes } from '../errors.ts';
 
 export interface HttpOptions {
   sessions: SessionStore;
