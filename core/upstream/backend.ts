@@ -21,6 +21,7 @@ import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamable
 import { connect, describeNetworkError, type Connection } from './connect.ts';
 import type { Plugin } from '../plugins/plugin.ts';
 import { requestScope } from '../scope.ts';
+import { followSignals, type FollowingSignal } from '../signals.ts';
 import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
 
 export type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
@@ -169,7 +170,7 @@ export class Backend {
     }
     // A reply stream that breaks (the backend process died, say) ends this request at once,
     // instead of leaving it to the timeout.
-    const gone = new AbortController();
+    const gone = followSignals(options.signal);
     let lostWith: Error | undefined;
     const call = {
       lost: (error: Error) => {
@@ -180,10 +181,9 @@ export class Backend {
         });
       },
     };
-    const signal = options.signal ? AbortSignal.any([options.signal, gone.signal]) : gone.signal;
     try {
       return await backendCall.run(call, () =>
-        client.request({ method, params }, ResultSchema, { timeout: this.plugin.timeoutMs, ...options, signal }),
+        client.request({ method, params }, ResultSchema, { timeout: this.plugin.timeoutMs, ...options, signal: gone.signal }),
       );
     } catch (error) {
       const sessionGone = error instanceof StreamableHTTPError && error.code === 404;
@@ -199,6 +199,8 @@ export class Backend {
         });
       }
       throw this.#translate(error, method);
+    } finally {
+      gone.release();
     }
   }
 
@@ -336,18 +338,19 @@ export class Backend {
     // The backend's requests to the client, each cancellable by the backend. The SDK's own
     // cancellation handling ignores request id 0 (typescript-sdk#2283), and a backend's first
     // request has id 0, so the proxy tracks and cancels them itself.
-    const inFlight = new Map<RequestId, AbortController>();
+    const inFlight = new Map<RequestId, FollowingSignal>();
     client.setNotificationHandler(CancelledNotificationSchema, (notification) => {
       const { requestId, reason } = notification.params;
       if (requestId !== undefined) inFlight.get(requestId)?.abort(reason ?? 'cancelled by the backend');
     });
     client.fallbackRequestHandler = async (request, extra) => {
-      const cancel = new AbortController();
+      const cancel = followSignals(extra.signal);
       inFlight.set(request.id, cancel);
       try {
-        return await this.#peer.onBackendRequest(this, request, AbortSignal.any([extra.signal, cancel.signal]));
+        return await this.#peer.onBackendRequest(this, request, cancel.signal);
       } finally {
         inFlight.delete(request.id);
+        cancel.release();
       }
     };
     client.fallbackNotificationHandler = async (notification) => {

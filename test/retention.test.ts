@@ -1,0 +1,87 @@
+/**
+ * Memory that comes back: forwarded calls and closed sessions leave nothing behind. The heap is
+ * measured after forced garbage collection, in this process (the proxy runs in-process), before
+ * and after many calls and many sessions; what remains must be a small constant, not a per-call
+ * or per-session amount.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { join } from 'node:path';
+import { ROOT, connect, startProxy, startRemoteFixture, textOf, type RunningProxy } from './helpers.ts';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+async function settledHeap(): Promise<number> {
+  // Several rounds: finalizers and weak references need a turn of the event loop between them.
+  for (let i = 0; i < 6; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+async function callMany(proxy: RunningProxy, tool: string, args: Record<string, unknown>, calls: number): Promise<void> {
+  const session = await connect(proxy.url);
+  try {
+    for (let i = 0; i < calls; i++) await session.client.callTool({ name: tool, arguments: args });
+  } finally {
+    await session.close();
+  }
+}
+
+async function openAndClose(proxy: RunningProxy, sessions: number, tool: string, args: Record<string, unknown>): Promise<void> {
+  for (let i = 0; i < sessions; i++) {
+    const session = await connect(proxy.url);
+    assert.ok(textOf(await session.client.callTool({ name: tool, arguments: args })));
+    await session.client.callTool({ name: tool, arguments: args });
+    await session.close();
+  }
+}
+
+const KIB = 1024;
+
+for (const kind of ['in-process', 'remote'] as const) {
+  test(`${kind} plugin: forwarded calls and closed sessions are not kept in memory`, async (t) => {
+    const remote = kind === 'remote' ? await startRemoteFixture() : undefined;
+    let dir = join(ROOT, 'plugins');
+    if (remote) {
+      dir = await mkdtemp(join(tmpdir(), 'switchboard-retention-'));
+      await mkdir(join(dir, 'svc'));
+      await writeFile(join(dir, 'svc', 'plugin.json'), JSON.stringify({ prefix: 'svc', remote: { url: remote.url } }));
+    }
+    const proxy = await startProxy({ pluginDirs: [dir] });
+    const [tool, args] = remote ? ['svc_shout', { text: 'x' }] : ['example_hello_world', {}];
+    try {
+      // Warm up: modules, the JIT's compiled code, shared validators, connection pools.
+      await callMany(proxy, tool, args, 1500);
+      await openAndClose(proxy, 100, tool, args);
+      const before = await settledHeap();
+
+      const CALLS = 3000;
+      await callMany(proxy, tool, args, CALLS);
+      const afterCalls = await settledHeap();
+      const perCall = (afterCalls - before) / CALLS;
+
+      const SESSIONS = 300;
+      await openAndClose(proxy, SESSIONS, tool, args);
+      assert.equal(proxy.switchboard.sessions.size, 0, 'every session was closed');
+      const afterSessions = await settledHeap();
+      const perSession = (afterSessions - afterCalls) / SESSIONS;
+
+      const report = `heap ${(before / KIB / KIB).toFixed(1)} MiB -> ${(afterCalls / KIB / KIB).toFixed(1)} MiB after ${CALLS} calls (${perCall.toFixed(0)} B/call) -> ${(afterSessions / KIB / KIB).toFixed(1)} MiB after ${SESSIONS} closed sessions (${perSession.toFixed(0)} B/session)`;
+      t.diagnostic(report);
+      // The leak this guards against kept ~5 KiB per call and ~40 KiB per closed session.
+      assert.ok(perCall < 400, `each forwarded call stays in memory: ${report}`);
+      assert.ok(perSession < 4 * KIB, `each closed session stays in memory: ${report}`);
+    } finally {
+      await proxy.close();
+      await remote?.stop();
+    }
+  });
+}
+
