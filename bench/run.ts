@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { fetchWithOwnSignal } from '../core/upstream/connect.ts';
+import { fetchWithOwnSignal } from '../core/upstream/fetch.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { sessions: { type: 'string', default: '1000' }, calls: { type: 'string', default: '2000' } } });

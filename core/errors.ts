@@ -55,6 +55,7 @@ export class RpcError extends Error {
 
 /** JSON-RPC and MCP error codes the proxy produces itself. */
 export const RpcCodes = {
+  InvalidRequest: -32600,
   MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,

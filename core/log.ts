@@ -1,10 +1,12 @@
 /**
  * The proxy's logger: pino, one child logger per plugin so every line about a plugin carries
  * its prefix and folder. JSON lines by default (what a container and log shippers want);
- * `pretty` for people reading a terminal.
+ * `pretty` for people reading a terminal. Every line passes through the secrets scrubber first,
+ * so a token that reaches a message (in an error a library threw, say) is never written.
  */
 import { pino, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
+import type { Secrets } from './redact.ts';
 
 export type Logger = PinoLogger;
 export type LogLevel = LevelWithSilent;
@@ -13,11 +15,21 @@ export type LogFormat = 'json' | 'pretty';
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 
-export function createLogger(options: { level?: LogLevel; format?: LogFormat; destination?: NodeJS.WritableStream } = {}): Logger {
+export interface LoggerOptions {
+  level?: LogLevel;
+  format?: LogFormat;
+  destination?: NodeJS.WritableStream;
+  /** Secret values to replace in every line. */
+  secrets?: Secrets;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? pino.destination(1);
-  const stream =
+  const formatted =
     options.format === 'pretty'
       ? pretty({ destination: destination as NodeJS.WritableStream, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l', sync: true })
       : destination;
+  const secrets = options.secrets;
+  const stream = secrets ? { write: (line: string) => formatted.write(secrets.scrub(line)) } : formatted;
   return pino({ name: 'switchboard', level: options.level ?? 'info', base: undefined }, stream as pino.DestinationStream);
 }

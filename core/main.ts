@@ -8,6 +8,7 @@ import { createLogger } from './log.ts';
 import { createSwitchboard } from './switchboard.ts';
 import { CLIENT_USAGE, EXIT, runClientCommand, runPluginsCommand } from './cli/cli.ts';
 import { SwitchboardError } from './errors.ts';
+import { Secrets } from './redact.ts';
 import { SERVER_INFO } from './switchboard.ts';
 
 const USAGE = `switchboard ${SERVER_INFO.version}: one MCP endpoint for all your MCP servers
@@ -38,11 +39,12 @@ async function serve(argv: string[]): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
   });
-  const log = createLogger({ level: config.logLevel, format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json') });
+  const secrets = new Secrets();
+  const log = createLogger({ level: config.logLevel, format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'), secrets });
   if (config.configFile) log.info({ file: config.configFile }, 'configuration read');
-  const switchboard = await createSwitchboard({ ...config, cwd: process.cwd(), env: process.env, log });
+  const switchboard = await createSwitchboard({ ...config, cwd: process.cwd(), env: process.env, log, secrets });
   try {
-    await switchboard.listen(config.port, config.host);
+    await switchboard.listen();
   } catch (error) {
     await switchboard.close();
     throw error;

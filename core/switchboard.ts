@@ -2,7 +2,8 @@
  * The switchboard: finds plugin sources (folders in the plugin directories, `mcpServers`
  * entries), mounts them through the plugin lifecycle, keeps them in step with their folders,
  * and serves them all over HTTP. A plugin that fails is reported by name and left out; the rest
- * are served.
+ * are served. Nothing waits for a slow plugin: the port opens at once, and each plugin joins
+ * (clients get `list_changed`) when it is ready.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,16 +16,18 @@ import type { PluginSource } from './plugins/plugin.ts';
 import { PluginRegistry } from './plugins/registry.ts';
 import { PluginLifecycle, type PluginStatus } from './plugins/lifecycle.ts';
 import { mcpServerEntries, type McpServersOrigin } from './plugins/mcp-servers.ts';
+import { watchPluginDirs, type Watcher } from './plugins/watch.ts';
 import { ClientSession } from './downstream/session.ts';
 import { SessionStore } from './downstream/sessions.ts';
+import { Router } from './downstream/router.ts';
 import { createApp, RequestTracker } from './http/app.ts';
-import { watchPluginDirs, type Watcher } from './plugins/watch.ts';
-import { killAllChildren } from './upstream/child-process.ts';
-import { DEFAULTS } from './config/config.ts';
+import { signalProcessGroup } from './upstream/child-process.ts';
+import { resolveSettings, type Settings } from './config/settings.ts';
 import { createLogger, type Logger } from './log.ts';
-import { SwitchboardError } from './errors.ts';
+import { Secrets } from './redact.ts';
+import { RpcCodes, RpcError, SwitchboardError } from './errors.ts';
 
-export interface SwitchboardOptions {
+export interface SwitchboardOptions extends Partial<Settings> {
   /** Plugin directories, searched in order; relative ones are resolved against `cwd`. */
   pluginDirs: readonly string[];
   cwd: string;
@@ -32,37 +35,30 @@ export interface SwitchboardOptions {
   mcpServers?: ReadonlyArray<{ origin: McpServersOrigin; servers: unknown }>;
   /** For `${VAR}` in `mcpServers` entries. */
   env?: Record<string, string | undefined>;
-  requestTimeoutMs?: number;
-  sessionIdleTimeoutMs?: number;
-  pageSize?: number;
-  allowedHosts?: readonly string[];
-  maxBodyBytes?: number;
-  resumeGraceMs?: number;
-  /** Watch plugin directories (`poll`: by polling). */
-  watch?: boolean | 'poll';
-  /** Quiet period before a changed folder is reloaded. */
-  watchDebounceMs?: number;
-  loadTimeoutMs?: number;
-  maxProcessesPerPlugin?: number;
-  shutdownGraceMs?: number;
   log?: Logger;
+  /** Where plugins' secret values go, so the logger can scrub them (see createLogger). */
+  secrets?: Secrets;
 }
 
 export interface Switchboard {
   readonly registry: PluginRegistry;
   readonly sessions: SessionStore;
-  /** What went wrong while mounting plugins at start-up, one error per refused source. */
-  readonly problems: readonly SwitchboardError[];
+  readonly settings: Readonly<Settings>;
+  /** Resolves once every plugin source has been tried once: mounted, unavailable or failed. */
+  readonly settled: Promise<void>;
   /** Every plugin source's state (what /readyz shows). */
   statuses(): PluginStatus[];
+  /** Why each plugin source that is not mounted could not be, one error each. */
+  readonly problems: readonly SwitchboardError[];
   /** The request listener, for serving without `listen` (tests, embedding). */
   callback(): ReturnType<ReturnType<typeof createApp>['callback']>;
-  /** Starts serving; resolves with the `/mcp` URL. */
-  listen(port: number, host?: string): Promise<string>;
+  /** Starts serving (by default on the configured port and host); resolves with the `/mcp` URL. */
+  listen(port?: number, host?: string): Promise<string>;
   /**
-   * Shuts down in order: refuse new requests, let those in progress finish (within
-   * `shutdownGraceMs`), end every client session (remote backends get their DELETE, child
-   * processes end), stop. Idempotent.
+   * Shuts down in order: new requests get 503 while those in progress may finish (within
+   * `shutdownGraceMs`); those still running then get a JSON-RPC error naming the shutdown; every
+   * client session ends (remote backends get their DELETE, child processes end); the port
+   * closes. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -70,32 +66,42 @@ export interface Switchboard {
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 export const SERVER_INFO: Implementation = { name: 'mcp-switchboard', version: packageJson.version };
 
+/** How long the answers to requests ended by a shutdown get to reach their clients. */
+const SHUTDOWN_FLUSH_MS = 1000;
+/**
+ * Idle keep-alive connections are kept longer than clients keep theirs (undici: 4 s), so a
+ * client never sends a request on a connection the proxy is closing at that moment.
+ */
+const KEEP_ALIVE_MS = 65_000;
+
 export async function createSwitchboard(options: SwitchboardOptions): Promise<Switchboard> {
+  const settings = resolveSettings(options);
   const log = options.log ?? createLogger();
   const registry = new PluginRegistry();
-  const sessions = new SessionStore({ idleMs: options.sessionIdleTimeoutMs ?? DEFAULTS.sessionIdleTimeoutMs });
+  const sessions = new SessionStore({ idleMs: settings.sessionIdleTimeoutMs });
   const requests = new RequestTracker();
-  const loadTimeoutMs = options.loadTimeoutMs ?? DEFAULTS.loadTimeoutMs;
+  const router = new Router({ registry, pageSize: settings.pageSize, listTimeoutMs: settings.listTimeoutMs });
   let closing: Promise<void> | undefined;
 
   const lifecycle = new PluginLifecycle({
     registry,
     log,
     clientInfo: SERVER_INFO,
-    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
-    loadTimeoutMs,
-    maxProcessesPerPlugin: options.maxProcessesPerPlugin ?? DEFAULTS.maxProcessesPerPlugin,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    loadTimeoutMs: settings.loadTimeoutMs,
+    maxProcessesPerPlugin: settings.maxProcessesPerPlugin,
+    secrets: options.secrets,
     onListChanged: (groups) => {
       for (const session of sessions.values()) void session.notifyListChanged(groups);
     },
-    retire: async (plugin, reason) => {
-      await Promise.all([...sessions.values()].map((session) => session.retire(plugin, reason, plugin.timeoutMs)));
+    retire: async (plugin, reason, graceMs) => {
+      await Promise.all([...sessions.values()].map((session) => session.retire(plugin, reason, graceMs)));
     },
   });
 
   const folderSource = (folder: PluginFolder): { source: PluginSource; load: (version: number) => ReturnType<typeof loadManifest> } => ({
     source: { id: folder.path, display: folder.display, description: `plugin folder ${folder.display}`, dir: folder.path },
-    load: (version) => loadManifest(folder, { version, timeoutMs: loadTimeoutMs }),
+    load: (version) => loadManifest(folder, { version, timeoutMs: settings.loadTimeoutMs }),
   });
 
   const { folders, missing } = await discover(options.pluginDirs, options.cwd);
@@ -109,8 +115,8 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       else if (error) sources.push({ source: entry.source, load: async () => Promise.reject(error) });
     }
   }
-  const problems = await lifecycle.mountAll(sources);
-  lifecycle.startAnnouncing();
+  const settled = lifecycle.mountAll(sources);
+  settled.catch((error) => log.error({ err: error }, 'mounting plugins failed'));
 
   // Keep mounted plugins in step with their folders: added, changed, removed.
   const sync = async (path: string) => {
@@ -119,13 +125,12 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     const { source, load } = folderSource(folder);
     await lifecycle.mount(source, load);
   };
-  const watch = options.watch ?? DEFAULTS.watch;
   const watched = options.pluginDirs.map((dir) => resolve(options.cwd, dir)).filter((dir) => !missing.some((m) => resolve(options.cwd, m) === dir));
   const watcher: Watcher | undefined =
-    watch && watched.length
+    settings.watch && watched.length
       ? watchPluginDirs(watched, {
-          poll: watch === 'poll',
-          debounceMs: options.watchDebounceMs ?? 300,
+          poll: settings.watch === 'poll',
+          debounceMs: settings.watchDebounceMs,
           log,
           onFolderChanged: (path) => void sync(path).catch((error) => log.error({ err: error, folder: path }, 'reloading a plugin folder failed')),
         })
@@ -135,14 +140,15 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   const app = createApp({
     sessions,
     requests,
-    allowedHosts: options.allowedHosts ?? DEFAULTS.allowedHosts,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
-    resumeGraceMs: options.resumeGraceMs ?? DEFAULTS.resumeGraceMs,
+    allowedHosts: settings.allowedHosts,
+    maxBodyBytes: settings.maxBodyBytes,
+    maxSessions: settings.maxSessions,
+    resumeGraceMs: settings.resumeGraceMs,
     log,
     isClosing: () => closing !== undefined,
     health: () => ({ plugins: registry.size, sessions: sessions.size }),
     readiness: () => ({ ready: lifecycle.ready && closing === undefined, plugins: lifecycle.statuses() }),
-    newSession: (id) => new ClientSession({ id, registry, serverInfo: SERVER_INFO, pageSize: options.pageSize ?? DEFAULTS.pageSize, log }),
+    newSession: (id) => new ClientSession({ id, router, serverInfo: SERVER_INFO, log }),
   });
   sessions.startSweeping((error) => log.error({ err: error }, 'session sweep failed'));
 
@@ -151,12 +157,17 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   return {
     registry,
     sessions,
-    problems,
+    settings,
+    settled,
     statuses: () => lifecycle.statuses(),
+    get problems() {
+      return lifecycle.problems();
+    },
     callback: () => app.callback(),
-    async listen(port, host = DEFAULTS.host) {
+    async listen(port = settings.port, host = settings.host) {
       if (server) throw new Error('already listening');
-      server = createServer(app.callback());
+      server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, app.callback());
+      server.headersTimeout = KEEP_ALIVE_MS + 1000;
       const listening = server;
       await new Promise<void>((resolve, reject) => {
         listening.once('error', (error: NodeJS.ErrnoException) => {
@@ -171,19 +182,34 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       const wildcard = host === '0.0.0.0' || host === '::';
       const url = `http://${wildcard ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/mcp`;
       const shown = wildcard ? `http://localhost:${address.port}/mcp` : url;
-      log.info({ url: shown, host, port: address.port, plugins: registry.list().map((p) => p.prefix) }, `serving ${registry.size} plugin(s) at ${shown}`);
+      log.info({ url: shown, host, port: address.port }, `listening at ${shown}; plugins join as they are ready`);
+      // Once every plugin source has been tried: what is served (scripts wait for this line).
+      void settled.then(() => {
+        if (closing) return;
+        log.info({ url: shown, host, port: address.port, plugins: registry.list().map((p) => p.prefix) }, `serving ${registry.size} plugin(s) at ${shown}`);
+      });
       return url;
     },
     close() {
       closing ??= (async () => {
         sessions.stopSweeping();
-        lifecycle.close();
         await watcher?.close();
+        // The port stays open through the grace period, so new requests get a 503 that says why.
+        const grace = settings.shutdownGraceMs;
+        if (!(await requests.drained(grace))) {
+          log.warn(`${requests.count} request(s) still in progress after ${grace} ms (shutdownGraceMs); answering them with an error`);
+          const error = new RpcError(
+            RpcCodes.ConnectionClosed,
+            'mcp-switchboard is shutting down: the request was ended before its backend answered (it may or may not have run); try again when the proxy is back',
+            { reason: 'shutdown' },
+          );
+          for (const session of sessions.values()) session.endRequests(error);
+          await requests.drained(SHUTDOWN_FLUSH_MS);
+        }
         const stopped = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
-        const grace = options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs;
-        if (!(await requests.drained(grace))) log.warn(`${requests.count} request(s) still in progress after ${grace} ms; ending them`);
+        await lifecycle.close();
         await sessions.endAll();
-        killAllChildren();
+        for (const pid of lifecycle.processes()) signalProcessGroup(pid, 'SIGKILL');
         server?.closeAllConnections();
         await stopped;
       })();

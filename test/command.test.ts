@@ -9,7 +9,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { FIXTURES, ROOT, alive, connect, gone, startProxy, textOf, type RunningProxy } from './helpers.ts';
+import { FIXTURES, ROOT, alive, connect, gone, startProxy, textOf, until, type Connected, type RunningProxy } from './helpers.ts';
 
 let proxy: RunningProxy;
 
@@ -39,11 +39,11 @@ before(async () => {
 after(() => proxy?.close());
 
 // A session's processes end a moment after its DELETE is answered (stdin closed, then signals):
-// each test starts with none running, so the limit of 2 is all its own.
+// each test starts with none running but the proxy's own (which gives way when needed).
 beforeEach(async () => {
   const plugin = proxy.switchboard.registry.get('stdio')!;
   const end = Date.now() + 10_000;
-  while (plugin.processes.size > 0 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (plugin.processes.size > 1 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 50));
 });
 
 test('each client session gets its own process; the manifest env reaches it; its stderr is logged with the plugin', async () => {
@@ -66,23 +66,27 @@ test('each client session gets its own process; the manifest env reaches it; its
   }
 });
 
-test('the number of processes is bounded (maxProcesses), with a clear error past it', async () => {
+test('the number of processes is bounded (maxProcesses): an idle one makes room, and when all are busy the error names the limit', async () => {
   const sessions = await Promise.all([connect(proxy.url), connect(proxy.url), connect(proxy.url)]);
+  const [a, b, c] = sessions as [Connected, Connected, Connected];
   try {
-    await sessions[0]!.client.callTool({ name: 'stdio_pid' });
-    await sessions[1]!.client.callTool({ name: 'stdio_pid' });
-    await assert.rejects(sessions[2]!.client.callTool({ name: 'stdio_pid' }), (error: McpError) => {
-      assert.match(error.message, /plugin "stdio" \(.*stdio\): 2 processes are running, its limit \(maxProcesses\)/);
+    // Two sessions busy with slow calls hold both processes (the proxy's own, idle, made room).
+    const slow = [a, b].map((s) => s.client.callTool({ name: 'stdio_sleep', arguments: { ms: 1500 } }));
+    await until(() => (proxy.switchboard.statuses().find((p) => p.prefix === 'stdio')?.processes === 2 ? true : undefined), 'two busy processes');
+    await assert.rejects(c.client.callTool({ name: 'stdio_pid' }), (error: McpError) => {
+      assert.match(error.message, /plugin "stdio" \(.*stdio\): all 2 of its processes \(maxProcesses\) are serving other sessions' requests/);
       return true;
     });
-    await sessions[0]!.close();
-    // With one session gone, its process is gone, and the third session gets one.
-    let pid = '';
-    for (let i = 0; i < 100 && !pid; i++) {
-      pid = await sessions[2]!.client.callTool({ name: 'stdio_pid' }).then(textOf, () => '');
-      if (!pid) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    assert.match(pid, /^\d+$/);
+    const [pidA] = (await Promise.all(slow)).map(textOf);
+    // Now both are idle: the third session gets a process by ending the least recently used one (a's).
+    const pidC = textOf(await c.client.callTool({ name: 'stdio_pid' }));
+    assert.match(pidC, /^\d+$/);
+    assert.ok(await gone(Number(pidA)), "the least recently used session's process was ended to make room");
+    assert.ok(proxy.logs().some((line) => /ended the idle process of session .* to make room \(maxProcesses 2\)/.test(String(line.msg))), 'the eviction is logged');
+    // And that session is served again when it comes back, by a new process.
+    const pidA2 = textOf(await a.client.callTool({ name: 'stdio_pid' }));
+    assert.notEqual(pidA2, pidA);
+    assert.equal(proxy.switchboard.statuses().find((p) => p.prefix === 'stdio')?.processes, 2, 'never more than maxProcesses');
   } finally {
     await Promise.all(sessions.map((s) => s.close().catch(() => {})));
   }

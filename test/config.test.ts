@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULTS, envName, loadConfig } from '../core/config/config.ts';
+import { envName, loadConfig } from '../core/config/config.ts';
+import { DEFAULTS } from '../core/config/settings.ts';
 
 async function dirWith(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-config-'));

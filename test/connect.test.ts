@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getEventListeners } from 'node:events';
-import { fetchWithOwnSignal } from '../core/upstream/connect.ts';
+import { fetchWithOwnSignal } from '../core/upstream/fetch.ts';
 
 let server: Server;
 let url: string;

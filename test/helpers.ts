@@ -9,12 +9,13 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '../core/switchboard.ts';
 import { createLogger, type Logger } from '../core/log.ts';
+import { Secrets } from '../core/redact.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 /** A logger that keeps its lines in memory, so tests can assert on what the proxy logged. */
-export function memoryLogger(): { log: Logger; lines: () => Array<Record<string, unknown>> } {
+export function memoryLogger(secrets?: Secrets): { log: Logger; lines: () => Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -22,7 +23,7 @@ export function memoryLogger(): { log: Logger; lines: () => Array<Record<string,
       done();
     },
   });
-  return { log: createLogger({ level: 'debug', destination: sink }), lines: () => lines };
+  return { log: createLogger({ level: 'debug', destination: sink, secrets }), lines: () => lines };
 }
 
 export interface RunningProxy {
@@ -32,10 +33,17 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(options: Partial<SwitchboardOptions> & { pluginDirs: string[] }): Promise<RunningProxy> {
-  const { log, lines } = memoryLogger();
-  const switchboard = await createSwitchboard({ cwd: ROOT, log, ...options });
+/**
+ * A proxy on a free port, with its log in memory. Resolves once every plugin source has been
+ * tried (the proxy itself serves before that; `settled: false` returns as soon as it listens).
+ */
+export async function startProxy(options: Partial<SwitchboardOptions> & { pluginDirs: readonly string[]; settled?: boolean }): Promise<RunningProxy> {
+  const secrets = options.secrets ?? new Secrets();
+  const { log, lines } = memoryLogger(secrets);
+  const { settled = true, ...rest } = options;
+  const switchboard = await createSwitchboard({ cwd: ROOT, log, secrets, ...rest });
   const url = await switchboard.listen(0, '127.0.0.1');
+  if (settled) await switchboard.settled;
   return { switchboard, url, logs: lines, close: () => switchboard.close() };
 }
 

@@ -49,7 +49,7 @@ test("the backend's paginated list is followed to the end", async () => {
   const { client, close } = await connect(proxy.url);
   try {
     const names = (await client.listTools()).tools.map((t) => t.name).filter((n) => n.startsWith('ll_'));
-    assert.deepEqual(names, ['ll_tool0', 'll_tool1', 'll_tool2', 'll_tool3', 'll_tool4', 'll_tool5', 'll_tool6']);
+    assert.deepEqual(names, ['ll_tool0', 'll_tool1', 'll_tool2', 'll_tool3', 'll_tool4', 'll_tool5', 'll_tool6', 'll_rpc_error']);
   } finally {
     await close();
   }

@@ -4,7 +4,7 @@
  * the `report` callback.
  */
 import type { Plugin } from '../plugins/plugin.ts';
-import type { ListItem, ListKind } from '../upstream/backend.ts';
+import type { ListItem, ListKind } from './plugin-catalog.ts';
 import { RpcCodes, RpcError } from '../errors.ts';
 
 export interface PluginItems {

@@ -9,7 +9,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { CallToolResultSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { SERVER_INFO } from '../switchboard.ts';
-import { describeNetworkError } from '../upstream/connect.ts';
+import { describeNetworkError } from '../upstream/fetch.ts';
 
 export interface Output {
   write(text: string): unknown;

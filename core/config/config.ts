@@ -14,76 +14,20 @@ import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { SwitchboardError } from '../errors.ts';
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.ts';
+import { DEFAULTS, SETTING_SCHEMAS, resolveSettings, type Settings } from './settings.ts';
 import type { McpServersOrigin } from '../plugins/mcp-servers.ts';
 import { displayPath } from '../plugins/discover.ts';
 
-export interface Config {
-  port: number;
-  host: string;
-  /** Absolute plugin directories, in the order they are searched. */
-  pluginDirs: string[];
-  /** A client session with no traffic for this long is ended (0: never). */
-  sessionIdleTimeoutMs: number;
-  /** Default longest time for one request to a backend; a plugin's `timeoutMs` overrides it. */
-  requestTimeoutMs: number;
-  /** Items per page of the merged lists sent to clients (0: everything in one page). */
-  pageSize: number;
-  /** Accepted `Host`/`Origin` host names (DNS-rebinding protection); `*` accepts any. */
-  allowedHosts: string[];
-  maxBodyBytes: number;
-  /** How long a dropped, resumable request stream waits for the client to reconnect before the request is cancelled. */
-  resumeGraceMs: number;
-  logLevel: LogLevel;
-  /** `json` lines, or `pretty` for a terminal; unset: the entry picks (pretty on a TTY). */
-  logFormat?: LogFormat;
-  /** Watch plugin directories and mount, reload, unmount as folders change; `poll` where file events do not arrive. */
-  watch: boolean | 'poll';
-  /** A plugin whose import or first connection takes longer fails (alone). */
-  loadTimeoutMs: number;
-  /** Default most child processes per command plugin (one per client session). */
-  maxProcessesPerPlugin: number;
-  /** On shutdown, how long requests in progress may take to finish. */
-  shutdownGraceMs: number;
+/** The settings, plus what only a config file, the environment or flags can say. */
+export interface Config extends Settings {
   /** `mcpServers` objects to mount: the config file's own, then those of the files in `mcpServersFrom`. */
   mcpServers: Array<{ origin: McpServersOrigin; servers: unknown }>;
   /** The config file that was read, if any. */
   configFile?: string;
 }
 
-export const DEFAULTS = {
-  port: 8490,
-  host: '0.0.0.0',
-  pluginDirs: ['plugins'],
-  sessionIdleTimeoutMs: 30 * 60 * 1000,
-  requestTimeoutMs: 60_000,
-  pageSize: 500,
-  allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
-  maxBodyBytes: 4 * 1024 * 1024,
-  resumeGraceMs: 30_000,
-  logLevel: 'info' as LogLevel,
-  watch: true as boolean | 'poll',
-  loadTimeoutMs: 30_000,
-  maxProcessesPerPlugin: 16,
-  shutdownGraceMs: 5_000,
-};
-
 const settings = {
-  port: z.number().int().min(0).max(65535),
-  host: z.string().min(1),
-  pluginDirs: z.array(z.string().min(1)),
-  sessionIdleTimeoutMs: z.number().int().min(0),
-  requestTimeoutMs: z.number().int().positive(),
-  pageSize: z.number().int().min(0),
-  allowedHosts: z.array(z.string().min(1)),
-  maxBodyBytes: z.number().int().positive(),
-  resumeGraceMs: z.number().int().min(0),
-  logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]),
-  logFormat: z.enum(LOG_FORMATS as [LogFormat, ...LogFormat[]]),
-  watch: z.union([z.boolean(), z.literal('poll')]),
-  loadTimeoutMs: z.number().int().positive(),
-  maxProcessesPerPlugin: z.number().int().positive(),
-  shutdownGraceMs: z.number().int().min(0),
+  ...SETTING_SCHEMAS,
   mcpServers: z.record(z.string(), z.unknown()),
   mcpServersFrom: z.array(z.string().min(1)),
 };
@@ -93,7 +37,7 @@ const KEYS = Object.keys(settings) as Key[];
 const fileSchema = z.strictObject(Object.fromEntries(KEYS.map((key) => [key, settings[key].optional()])) as {
   [K in Key]: z.ZodOptional<(typeof settings)[K]>;
 });
-type Settings = z.infer<typeof fileSchema>;
+type FileSettings = z.infer<typeof fileSchema>;
 
 /** `sessionIdleTimeoutMs` -> `SWITCHBOARD_SESSION_IDLE_TIMEOUT_MS`. */
 export function envName(key: string): string {
@@ -127,7 +71,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
   check(fromEnv, 'the environment');
   check(fromFlags, 'the command line');
 
-  const merged = { ...DEFAULTS, ...file.settings, ...fromEnv, ...fromFlags } as typeof DEFAULTS & Settings;
+  const merged = { ...DEFAULTS, ...file.settings, ...fromEnv, ...fromFlags } as typeof DEFAULTS & FileSettings;
 
   // Plugin directories add up: the file's (or the default `plugins`), then the environment's, then the flags'.
   const base = file.settings.pluginDirs
@@ -154,22 +98,10 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
   ];
   for (const path of new Set(importFiles)) mcpServers.push(await readMcpServersFile(path, sources.cwd));
 
+  const { mcpServers: _inline, mcpServersFrom: _from, ...chosen } = merged;
   return {
-    port: merged.port,
-    host: merged.host,
+    ...resolveSettings(chosen),
     pluginDirs: [...new Set([...base, ...extra])],
-    sessionIdleTimeoutMs: merged.sessionIdleTimeoutMs,
-    requestTimeoutMs: merged.requestTimeoutMs,
-    pageSize: merged.pageSize,
-    allowedHosts: merged.allowedHosts,
-    maxBodyBytes: merged.maxBodyBytes,
-    resumeGraceMs: merged.resumeGraceMs,
-    logLevel: merged.logLevel,
-    logFormat: merged.logFormat,
-    watch: merged.watch,
-    loadTimeoutMs: merged.loadTimeoutMs,
-    maxProcessesPerPlugin: merged.maxProcessesPerPlugin,
-    shutdownGraceMs: merged.shutdownGraceMs,
     mcpServers,
     configFile: file.path,
   };
@@ -235,7 +167,7 @@ function check(values: Record<string, unknown>, where: string): void {
   if (!result.success) throw configError(result.error, where);
 }
 
-async function readConfigFile(explicit: string | undefined, cwd: string): Promise<{ settings: Settings; dir: string; path?: string }> {
+async function readConfigFile(explicit: string | undefined, cwd: string): Promise<{ settings: FileSettings; dir: string; path?: string }> {
   const importLoader = async (filepath: string) => ((await import(pathToFileURL(filepath).href)) as { default?: unknown }).default;
   const explorer = cosmiconfig('switchboard', {
     loaders: { '.ts': importLoader, '.mts': importLoader, '.js': importLoader, '.mjs': importLoader },

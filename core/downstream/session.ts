@@ -1,11 +1,11 @@
 /**
- * A client session: one MCP `Server` facing one client, and that session's own backend
- * sessions, one per plugin it has used. Requests are routed by name or URI to the owning
- * plugin; backend-to-client traffic comes back through `onBackendRequest`/`onBackendNotification`
- * and goes to this client, on the stream of the request it belongs to.
+ * A client session (the 2025 era: one `initialize`, one `Mcp-Session-Id`): one MCP `Server`
+ * facing one client, and that session's own backend sessions, one per plugin it has used.
+ * Requests are routed by name or URI to the owning plugin (router.ts); backend-to-client traffic
+ * comes back through `onBackendRequest`/`onBackendNotification` and goes to this client, on the
+ * stream of the request it belongs to.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { sharedValidator } from '../upstream/connect.ts';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -16,22 +16,21 @@ import {
   type JSONRPCRequest,
   type Notification,
   type Result,
-  type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { Backend, type BackendPeer, type ListItem, type ListKind } from '../upstream/backend.ts';
-import { merge, page } from '../catalog/catalog.ts';
+import { page } from '../catalog/catalog.ts';
 import type { Plugin } from '../plugins/plugin.ts';
-import type { PluginRegistry } from '../plugins/registry.ts';
+import { sharedValidator } from '../validator.ts';
 import { requestScope, type RequestScope } from '../scope.ts';
 import { RpcCodes, RpcError, messageOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Router } from './router.ts';
+import { advertisedCapabilities, combinedInstructions } from './capabilities.ts';
 
 export interface SessionOptions {
   id: string;
-  registry: PluginRegistry;
+  router: Router;
   serverInfo: Implementation;
-  /** Items per page of merged lists (0: no paging). */
-  pageSize: number;
   log: Logger;
 }
 
@@ -49,18 +48,20 @@ export class ClientSession implements BackendPeer {
   /** HTTP requests of this session in progress (an open GET stream counts). */
   active = 0;
 
-  readonly #registry: PluginRegistry;
+  readonly #router: Router;
   readonly #options: SessionOptions;
   readonly #backends = new Map<Plugin, Backend>();
   /** Which backend runs each task a call of this session created (tasks are routed by id). */
   readonly #tasks = new Map<string, Backend>();
+  /** Client requests being answered, and how to end each with an error (shutdown). */
+  readonly #requests = new Set<(error: Error) => void>();
   #closing?: Promise<void>;
 
   constructor(options: SessionOptions) {
     this.id = options.id;
     this.#options = options;
-    this.#registry = options.registry;
-    const plugins = this.#registry.list();
+    this.#router = options.router;
+    const plugins = this.#router.plugins();
     this.server = new Server(options.serverInfo, {
       capabilities: advertisedCapabilities(plugins),
       instructions: combinedInstructions(plugins),
@@ -115,6 +116,19 @@ export class ClientSession implements BackendPeer {
   /** Backends this session has opened. */
   openedBackends(): Backend[] {
     return [...this.#backends.values()].filter((backend) => backend.opened);
+  }
+
+  /** Client requests being answered right now. */
+  get requestsInProgress(): number {
+    return this.#requests.size;
+  }
+
+  /**
+   * Answers every request still in progress with `error` (the proxy is shutting down): each
+   * client gets a JSON-RPC error on the request's own stream instead of a stream that just ends.
+   */
+  endRequests(error: Error): void {
+    for (const end of [...this.#requests]) end(error);
   }
 
   /** Closes the client transport and every backend session, newest first. Idempotent. */
@@ -175,10 +189,16 @@ export class ClientSession implements BackendPeer {
   async #dispatch(request: JSONRPCRequest, extra: Extra): Promise<Result> {
     this.lastSeen = Date.now();
     const scope: RequestScope = { sessionId: this.id, requestId: request.id, done: false };
+    let end!: (error: Error) => void;
+    const ended = new Promise<never>((_, reject) => (end = reject));
+    this.#requests.add(end);
     try {
-      return await requestScope.run(scope, () => this.#handle(request.method, (request.params ?? {}) as Params, extra));
+      const handled = requestScope.run(scope, () => this.#handle(request.method, (request.params ?? {}) as Params, extra));
+      handled.catch(() => {}); // when ended first, its own failure no longer matters
+      return await Promise.race([handled, ended]);
     } finally {
       scope.done = true;
+      this.#requests.delete(end);
     }
   }
 
@@ -215,59 +235,18 @@ export class ClientSession implements BackendPeer {
     }
   }
 
-  /** Plugins in routing order: prefixed ones in mount order, the one without a prefix last. */
-  #plugins(): Plugin[] {
-    const plugins = this.#registry.list();
-    return [...plugins.filter((p) => p.prefix !== ''), ...plugins.filter((p) => p.prefix === '')];
-  }
-
   async #list(kind: ListKind, params: Params): Promise<Result> {
-    const lists = await Promise.all(
-      this.#plugins().map(async (plugin) => {
-        try {
-          return { plugin, items: await this.backend(plugin).list(kind) };
-        } catch (error) {
-          plugin.log.warn({ err: messageOf(error) }, `listing ${kind} failed; the plugin is left out of this list`);
-          return { plugin, items: [] };
-        }
-      }),
-    );
-    // An item left out of the list is a refusal: logged as an error, once.
-    const merged = merge(kind, lists, (plugin, message) => plugin.reportOnce('error', message));
-    const { items, nextCursor } = page(merged, params.cursor, this.#options.pageSize);
+    const { items, nextCursor } = await this.#router.list(kind, params.cursor, this);
     return nextCursor === undefined ? { [kind]: items } : { [kind]: items, nextCursor };
-  }
-
-  /** Finds the plugin and backend name for a client-side tool or prompt name. */
-  async #routeName(kind: 'tools' | 'prompts', exposed: string): Promise<{ backend: Backend; name: string }> {
-    let fallback: { backend: Backend; name: string } | undefined;
-    for (const plugin of this.#registry.candidatesForName(exposed)) {
-      const backend = this.backend(plugin);
-      // Listing (cached per session) teaches the namespace any names it had to make safe.
-      const items = await backend.list(kind).catch(() => undefined);
-      const name = plugin.namespace.originalName(exposed);
-      if (name === undefined) continue;
-      if (items?.some((item) => item.name === name)) return { backend, name };
-      fallback ??= { backend, name };
-    }
-    if (fallback) return fallback;
-    const what = kind === 'tools' ? 'tool' : 'prompt';
-    throw new RpcError(RpcCodes.InvalidParams, `Unknown ${what}: ${exposed}`);
-  }
-
-  /** Finds the plugin and backend URI for a client-side resource URI. */
-  #routeUri(exposed: string): { backend: Backend; uri: string } {
-    for (const plugin of this.#registry.candidatesForUri(exposed)) {
-      const uri = plugin.namespace.originalUri(exposed);
-      if (uri !== undefined) return { backend: this.backend(plugin), uri };
-    }
-    throw new RpcError(RpcCodes.ResourceNotFound, `Resource not found: ${exposed}`, { uri: exposed });
   }
 
   async #forwardNamed(kind: 'tools' | 'prompts', method: string, params: Params, extra: Extra): Promise<Result> {
     const exposed = params.name;
     if (typeof exposed !== 'string') throw new RpcError(RpcCodes.InvalidParams, `${method}: "name" must be a string`);
-    const { backend, name } = await this.#routeName(kind, exposed);
+    if (params.arguments !== undefined && !isPlainObject(params.arguments)) {
+      throw new RpcError(RpcCodes.InvalidParams, `${method}: "arguments" must be an object (of argument names and values), not ${typeName(params.arguments)}`);
+    }
+    const { backend, name } = await this.#router.routeName(kind, exposed, this);
     const result = await backend.request(method, { ...params, name }, this.#forwardOptions(params, extra));
     const task = (result as { task?: { taskId?: unknown } }).task;
     if (kind === 'tools' && typeof task?.taskId === 'string') this.#tasks.set(task.taskId, backend);
@@ -292,14 +271,14 @@ export class ClientSession implements BackendPeer {
         cursor = answer.nextCursor;
       } while (typeof cursor === 'string' && cursor !== '');
     }
-    const { items, nextCursor } = page(tasks, params.cursor, this.#options.pageSize);
+    const { items, nextCursor } = page(tasks, params.cursor, this.#router.pageSize);
     return nextCursor === undefined ? { tasks: items } : { tasks: items, nextCursor };
   }
 
   async #forwardUri(method: string, params: Params, extra: Extra): Promise<Result> {
     const exposed = params.uri;
     if (typeof exposed !== 'string') throw new RpcError(RpcCodes.InvalidParams, `${method}: "uri" must be a string`);
-    const { backend, uri } = this.#routeUri(exposed);
+    const { backend, uri } = this.#router.routeUri(exposed, this);
     const result = await backend.request(method, { ...params, uri }, this.#forwardOptions(params, extra));
     if (method !== 'resources/read' || !Array.isArray(result.contents)) return result;
     // Contents carry the URI they were read from: give the client its own spelling back.
@@ -315,11 +294,11 @@ export class ClientSession implements BackendPeer {
   async #complete(params: Params, extra: Extra): Promise<Result> {
     const ref = params.ref as { type?: string; name?: string; uri?: string } | undefined;
     if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
-      const { backend, name } = await this.#routeName('prompts', ref.name);
+      const { backend, name } = await this.#router.routeName('prompts', ref.name, this);
       return backend.request('completion/complete', { ...params, ref: { ...ref, name } }, this.#forwardOptions(params, extra));
     }
     if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
-      const { backend, uri } = this.#routeUri(ref.uri);
+      const { backend, uri } = this.#router.routeUri(ref.uri, this);
       return backend.request('completion/complete', { ...params, ref: { ...ref, uri } }, this.#forwardOptions(params, extra));
     }
     throw new RpcError(RpcCodes.InvalidParams, 'completion/complete: "ref" must be a ref/prompt with a name or a ref/resource with a uri');
@@ -328,8 +307,9 @@ export class ClientSession implements BackendPeer {
   /** The client's log level goes to every backend of the session that logs, opened or not. */
   async #setLevel(params: Params, extra: Extra): Promise<Result> {
     const results = await Promise.allSettled(
-      this.#plugins()
-        .filter((plugin) => plugin.info?.capabilities.logging !== undefined)
+      this.#router
+        .plugins()
+        .filter((plugin) => plugin.info?.capabilities.logging !== undefined && (plugin.state === 'ready' || plugin.state === 'degraded'))
         .map((plugin) => this.backend(plugin).request('logging/setLevel', params, { signal: extra.signal })),
     );
     for (const result of results) {
@@ -391,6 +371,16 @@ function safeExposeUri(namespace: Plugin['namespace'], uri: string): string {
   }
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
 /** An error from the client's side, with the SDK's "MCP error N:" wrapping removed. */
 function unwrap(error: unknown): Error {
   if (error instanceof McpError) {
@@ -398,37 +388,4 @@ function unwrap(error: unknown): Error {
     return new RpcError(error.code, error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message, error.data);
   }
   return error instanceof Error ? error : new Error(String(error));
-}
-
-/**
- * What the proxy offers a new client: tools, prompts and resources always (plugins may come
- * and go), with list_changed; logging, completions, resource subscriptions and tasks only when
- * a mounted backend offers them.
- */
-export function advertisedCapabilities(plugins: readonly Plugin[]): ServerCapabilities {
-  const offered = plugins.map((plugin) => plugin.info?.capabilities ?? {});
-  const capabilities: ServerCapabilities = {
-    tools: { listChanged: true },
-    prompts: { listChanged: true },
-    resources: { listChanged: true, ...(offered.some((c) => c.resources?.subscribe) && { subscribe: true }) },
-  };
-  if (offered.some((c) => c.logging)) capabilities.logging = {};
-  if (offered.some((c) => c.completions)) capabilities.completions = {};
-  const tasks = offered.flatMap((c) => (c.tasks ? [c.tasks] : []));
-  if (tasks.length) {
-    capabilities.tasks = {
-      ...(tasks.some((t) => t.list) && { list: {} }),
-      ...(tasks.some((t) => t.cancel) && { cancel: {} }),
-      ...(tasks.some((t) => t.requests?.tools?.call) && { requests: { tools: { call: {} } } }),
-    };
-  }
-  return capabilities;
-}
-
-/** Each backend's instructions, introduced by its prefix. */
-export function combinedInstructions(plugins: readonly Plugin[]): string | undefined {
-  const parts = plugins
-    .filter((plugin) => plugin.info?.instructions)
-    .map((plugin) => `## ${plugin.prefix === '' ? plugin.manifest.name ?? 'root' : plugin.prefix}\n\n${plugin.info!.instructions!.trim()}`);
-  return parts.length ? parts.join('\n\n') : undefined;
 }

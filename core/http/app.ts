@@ -21,6 +21,8 @@ export interface HttpOptions {
   /** Host names accepted in `Host` and `Origin` (DNS-rebinding protection); `*` accepts any. */
   allowedHosts: readonly string[];
   maxBodyBytes: number;
+  /** Most client sessions at once. */
+  maxSessions: number;
   /** How long a dropped, resumable request stream waits for the client to resume before the request is cancelled. */
   resumeGraceMs: number;
   log: Logger;
@@ -112,6 +114,9 @@ export function createApp(options: HttpOptions): Koa {
         if (status === 413) return rpcError(ctx, 413, -32000, `Request body larger than ${options.maxBodyBytes} bytes`);
         return rpcError(ctx, 400, RpcCodes.ParseError, `Parse error: ${(error as Error).message}`);
       }
+      if (nestingDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+        return rpcError(ctx, 400, RpcCodes.InvalidRequest, `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`, requestIdOf(body));
+      }
     }
 
     const sessionId = ctx.get(SESSION_HEADER);
@@ -122,6 +127,10 @@ export function createApp(options: HttpOptions): Koa {
       http = session && transports.get(session);
       if (!session || !http) return rpcError(ctx, 404, -32001, 'Session not found');
     } else if (ctx.method === 'POST' && containsInitialize(body)) {
+      if (sessions.size >= options.maxSessions && (await sessions.sweep()) === 0 && sessions.size >= options.maxSessions) {
+        ctx.set('Retry-After', '30');
+        return rpcError(ctx, 503, -32000, `Too many sessions: ${sessions.size} are open, the limit (maxSessions); try again later`, requestIdOf(body));
+      }
       ({ session, http } = await startSession());
     } else {
       return rpcError(
@@ -208,9 +217,33 @@ function cancel(transport: StreamableHTTPServerTransport, ids: RequestId[], reas
   }
 }
 
-function rpcError(ctx: Koa.Context, status: number, code: number, message: string): void {
+function rpcError(ctx: Koa.Context, status: number, code: number, message: string, id: RequestId | null = null): void {
   ctx.status = status;
-  ctx.body = { jsonrpc: '2.0', error: { code, message }, id: null };
+  ctx.body = { jsonrpc: '2.0', error: { code, message }, id };
+}
+
+/** Deeper than this, a body is refused: validating it would exhaust the stack. */
+const MAX_JSON_DEPTH = 100;
+
+/** How deeply `value` nests (counting stops past `limit`); iterative, so any depth is safe. */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** The id of a single JSON-RPC request, so an error about it can carry it. */
+function requestIdOf(body: unknown): RequestId | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const id = (body as { id?: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
 /**

@@ -3,22 +3,29 @@
  * the ones whose backend is down. One place holds the state of every plugin source (folder or
  * `mcpServers` entry), mounted or not; /readyz and `switchboard plugins` read it from here.
  *
- * Mounting is load -> probe -> install: the manifest is read (code imported, data parsed), one
- * probe connection checks the backend and counts its lists, and only then is the plugin put in
- * the registry, replacing its previous version. A broken new version is reported and the
- * previous one keeps serving.
+ * - **First mount**: load (code imported, data parsed) -> claim the prefix in the registry (the
+ *   plugin is `loading`, not listed yet) -> probe (probe.ts) -> `ready`, announced to clients
+ *   with `list_changed`. Nothing waits for a slow plugin: the proxy serves the others meanwhile.
+ * - **Reload**: load and probe the new version first; only a working one replaces the previous
+ *   version, which keeps serving otherwise.
+ * - **Prefix conflicts heal**: a plugin refused because another holds its prefix (or an
+ *   ambiguous one) is kept as a candidate and mounted as soon as the conflict is gone (the other
+ *   folder removed or renamed), without touching its folder. While starting up, sources are
+ *   ranked in discovery order, whatever order they finish loading in; afterwards, the plugin
+ *   already mounted keeps its prefix.
+ * - **Unavailable** remote and command plugins are mounted anyway and probed again with backoff.
  */
-import { Backend, type BackendPeer, type ListKind } from '../upstream/backend.ts';
-import { withTimeout } from './load.ts';
+import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
+import type { Backend } from '../upstream/backend.ts';
 import type { PluginManifest } from './manifest.ts';
 import { Plugin, type ListCounts, type PluginSource, type PluginState, type PluginKind } from './plugin.ts';
 import type { PluginRegistry } from './registry.ts';
-import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
+import { changedGroups, groupsOf, groupsWithItems, probe, type Fingerprints, type ListGroup } from './probe.ts';
+import { SwitchboardError, messageOf } from '../errors.ts';
+import type { Secrets } from '../redact.ts';
 import type { Logger } from '../log.ts';
-import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 
-/** What clients re-list after a change: the `list_changed` notifications to send. */
-export type ListGroup = 'tools' | 'prompts' | 'resources';
+export type { ListGroup } from './probe.ts';
 
 export interface PluginStatus {
   prefix?: string;
@@ -39,41 +46,52 @@ export interface LifecycleOptions {
   requestTimeoutMs: number;
   loadTimeoutMs: number;
   maxProcessesPerPlugin: number;
+  /** Where plugins' secret values are registered, so logs never show them. */
+  secrets?: Secrets;
   /** Connected clients should re-list these. */
   onListChanged: (groups: ListGroup[]) => void;
-  /** Client sessions stop using `plugin`: let their requests finish, then close their backends. */
-  retire: (plugin: Plugin, reason: string) => Promise<void>;
+  /** Client sessions stop using `plugin`: let their requests finish within `graceMs`, then close their backends. */
+  retire: (plugin: Plugin, reason: string, graceMs: number) => Promise<void>;
 }
 
 interface Entry {
   source: PluginSource;
+  /** Discovery order: at start-up, the earlier source wins a prefix. */
+  order: number;
   /** The mounted version, if any. */
   plugin?: Plugin;
+  /** A loaded version refused for a prefix conflict, mounted when the conflict is gone. */
+  candidate?: Plugin;
   /** For a source with no mounted version: why. */
   state: PluginState;
   error?: string;
+  problem?: SwitchboardError;
   since: Date;
   /** Bumped on every load, so a reload imports the code afresh. */
   version: number;
   /** Loads of one source run one after another. */
   queue: Promise<unknown>;
   /** Lists as last probed, to tell clients only what changed. */
-  lists?: Record<ListGroup, string>;
+  lists?: Fingerprints;
 }
 
 type Loader = (version: number) => Promise<PluginManifest>;
 
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
+/** Requests in progress on a removed plugin get at most this long to finish. */
+const REMOVAL_GRACE_MS = 5000;
 
 export class PluginLifecycle {
   readonly #options: LifecycleOptions;
   readonly #entries = new Map<string, Entry>();
   readonly #retries = new Map<Plugin, { timer: NodeJS.Timeout; attempt: number }>();
-  /** Plugins being probed again right now (their state changes are the probe's own doing). */
-  readonly #reprobing = new Set<Plugin>();
-  /** After start-up, a newly mounted plugin is announced to connected clients. */
-  #announce = false;
+  /** Each mounted plugin's monitor (the probe's connection, kept open). */
+  readonly #monitors = new Map<Plugin, Backend>();
+  /** Plugin versions being retired, whose processes may still run. */
+  readonly #retiring = new Set<Plugin>();
+  #nextOrder = 0;
+  #starting = true;
   #closed = false;
 
   constructor(options: LifecycleOptions) {
@@ -81,28 +99,21 @@ export class PluginLifecycle {
   }
 
   /**
-   * Mounts many sources at start-up: loaded and probed in parallel, installed in the order
-   * given (so with a duplicate prefix, the later source is the one refused).
-   * Resolves with the problems, one per source that could not be mounted.
+   * Mounts many sources at start-up, in parallel; prefix conflicts are decided by the order
+   * given, whatever order they finish loading in. Plugins that are ready earlier are served
+   * earlier. Resolves once every source has been tried (see statuses() for the outcome).
    */
-  async mountAll(sources: Array<{ source: PluginSource; load: Loader }>): Promise<SwitchboardError[]> {
-    const prepared = await Promise.all(sources.map(({ source, load }) => this.#prepare(this.#entry(source), load)));
-    const problems: SwitchboardError[] = [];
-    for (const result of prepared) {
-      const failure = result instanceof SwitchboardError ? result : this.#install(result.entry, result.plugin, result.lists);
-      if (failure) problems.push(failure);
-    }
-    return problems;
+  async mountAll(sources: Array<{ source: PluginSource; load: Loader }>): Promise<void> {
+    for (const { source } of sources) this.#entry(source);
+    await Promise.all(sources.map(({ source, load }) => this.mount(source, load)));
+    // From now on the plugin already mounted keeps its prefix; a refused one waits for a change.
+    this.#starting = false;
   }
 
   /** Mounts or reloads one source. Resolves with the problem if it could not be (re)mounted. */
   mount(source: PluginSource, load: Loader): Promise<SwitchboardError | undefined> {
     const entry = this.#entry(source);
-    const run = entry.queue.then(async () => {
-      if (this.#closed) return undefined;
-      const result = await this.#prepare(entry, load);
-      return result instanceof SwitchboardError ? result : this.#install(entry, result.plugin, result.lists);
-    });
+    const run = entry.queue.then(() => (this.#closed ? undefined : this.#load(entry, load)));
     entry.queue = run.catch(() => {});
     return run;
   }
@@ -113,13 +124,17 @@ export class PluginLifecycle {
     if (!entry) return Promise.resolve();
     const run = entry.queue.then(async () => {
       this.#entries.delete(sourceId);
+      this.#options.secrets?.delete(sourceId);
+      entry.candidate = undefined;
       const plugin = entry.plugin;
       if (!plugin) return;
-      this.#stopRetrying(plugin);
+      entry.plugin = undefined;
       this.#options.registry.remove(plugin);
       plugin.log.info(`unmounted ${plugin.label}: ${reason}`);
       this.#options.onListChanged(groupsWithItems(plugin.counts));
-      await this.#options.retire(plugin, reason);
+      const retiring = this.#retire(plugin, reason, Math.min(plugin.timeoutMs, REMOVAL_GRACE_MS));
+      this.#reconsider();
+      await retiring;
     });
     entry.queue = run.catch(() => {});
     return run;
@@ -127,41 +142,57 @@ export class PluginLifecycle {
 
   /** Every source's state, mounted or not. */
   statuses(): PluginStatus[] {
-    return [...this.#entries.values()].map(({ source, plugin, state, error, since }) => ({
-      ...(plugin && { prefix: plugin.prefix, kind: plugin.kind }),
-      source: source.display,
-      state: plugin?.state ?? state,
-      required: plugin?.required ?? false,
-      since: (plugin?.since ?? since).toISOString(),
-      ...((plugin?.lastError ?? error) !== undefined && { error: plugin?.lastError ?? error }),
-      ...(plugin?.counts && { counts: plugin.counts }),
-      ...(plugin?.kind === 'command' && { processes: plugin.processes.size }),
-    }));
+    return [...this.#entries.values()].map(({ source, plugin, candidate, state, error, since }) => {
+      const shown = plugin ?? candidate;
+      return {
+        ...(shown && { prefix: shown.prefix, kind: shown.kind }),
+        source: source.display,
+        state: plugin?.state ?? state,
+        required: shown?.required ?? false,
+        since: (plugin?.since ?? since).toISOString(),
+        ...((plugin?.lastError ?? error) !== undefined && { error: plugin?.lastError ?? error }),
+        ...(plugin?.counts && { counts: plugin.counts }),
+        ...(plugin?.kind === 'command' && { processes: plugin.processes.size }),
+      };
+    });
+  }
+
+  /** Why each source that has no mounted version could not be mounted. */
+  problems(): SwitchboardError[] {
+    return [...this.#entries.values()].flatMap((e) => (!e.plugin && e.problem ? [e.problem] : []));
   }
 
   /** True when every plugin marked `required` is ready. */
   get ready(): boolean {
-    return [...this.#entries.values()].every(({ plugin }) => !plugin?.required || plugin.state === 'ready');
+    return [...this.#entries.values()].every(({ plugin, candidate }) => (plugin ?? candidate)?.required !== true || plugin?.state === 'ready' || plugin?.state === 'degraded');
   }
 
-  /** Stops retrying unavailable plugins and refuses further loads. */
-  close(): void {
+  /** The process ids of every plugin's child processes (mounted versions and those being retired). */
+  processes(): number[] {
+    const plugins = [...[...this.#entries.values()].flatMap((e) => (e.plugin ? [e.plugin] : [])), ...this.#retiring];
+    return plugins.flatMap((plugin) => [...plugin.processes]);
+  }
+
+  /** Stops retrying unavailable plugins, refuses further loads, and closes the monitors. */
+  async close(): Promise<void> {
     this.#closed = true;
     for (const { timer } of this.#retries.values()) clearTimeout(timer);
     this.#retries.clear();
+    const monitors = [...this.#monitors.values()];
+    this.#monitors.clear();
+    await Promise.all(monitors.map((monitor) => monitor.close()));
   }
 
   #entry(source: PluginSource): Entry {
     let entry = this.#entries.get(source.id);
     if (!entry) {
-      entry = { source, state: 'loading', since: new Date(), version: 0, queue: Promise.resolve() };
+      entry = { source, order: this.#nextOrder++, state: 'loading', since: new Date(), version: 0, queue: Promise.resolve() };
       this.#entries.set(source.id, entry);
     }
     return entry;
   }
 
-  /** Load and probe: a plugin ready to install, or the failure (the previous version, if any, stays). */
-  async #prepare(entry: Entry, load: Loader): Promise<{ entry: Entry; plugin: Plugin; lists?: Record<ListGroup, string> } | SwitchboardError> {
+  async #load(entry: Entry, load: Loader): Promise<SwitchboardError | undefined> {
     const { source } = entry;
     let manifest: PluginManifest;
     try {
@@ -176,52 +207,129 @@ export class PluginLifecycle {
       defaultTimeoutMs: this.#options.requestTimeoutMs,
       defaultMaxProcesses: this.#options.maxProcessesPerPlugin,
     });
-    const probed = await this.#probe(plugin);
-    if (probed instanceof SwitchboardError) {
-      // Code that cannot make a server is broken, and so is a change whose backend does not
-      // answer (the previous version keeps serving); a new remote or command plugin whose
-      // backend does not answer yet is mounted, and retried.
-      if (plugin.kind === 'in-process' || entry.plugin) return this.#failed(entry, probed);
-      plugin.setState('unavailable', probed.message);
-      return { entry, plugin };
-    }
-    plugin.setState('ready');
-    return { entry, plugin, lists: probed };
+    this.#options.secrets?.set(source.id, [...(entry.plugin?.secrets ?? []), ...plugin.secrets]);
+    return entry.plugin ? this.#reload(entry, entry.plugin, plugin) : this.#admit(entry, plugin);
   }
 
-  /** Puts a prepared plugin in the registry in place of its previous version. */
-  #install(entry: Entry, plugin: Plugin, lists?: Record<ListGroup, string>): SwitchboardError | undefined {
-    const previous = entry.plugin;
+  /** A new version of a mounted plugin: probed first, and put in place only if it works. */
+  async #reload(entry: Entry, previous: Plugin, plugin: Plugin): Promise<SwitchboardError | undefined> {
+    const refusal = this.#options.registry.refusal(plugin, previous);
+    if (refusal) return this.#failed(entry, refusal);
+    const probed = await this.#probe(plugin);
+    if (probed instanceof SwitchboardError) return this.#failed(entry, probed);
+    if (this.#closed || entry.plugin !== previous || this.#entries.get(entry.source.id) !== entry) return void probed.monitor.close();
     try {
-      if (previous) this.#options.registry.replace(previous, plugin);
-      else this.#options.registry.add(plugin);
+      this.#options.registry.replace(previous, plugin);
     } catch (error) {
+      void probed.monitor.close();
       return this.#failed(entry, asSwitchboardError(error, entry.source));
     }
     entry.plugin = plugin;
     entry.error = undefined;
-    plugin.onStateChange = (changed, before) => this.#stateChanged(entry, changed, before);
-    if (plugin.state === 'unavailable') {
-      plugin.log.error(`${plugin.lastError}; mounted anyway, retrying`);
-      this.#retry(entry, plugin);
-    } else {
-      plugin.log.info({ kind: plugin.kind, counts: plugin.counts }, `${previous ? 'reloaded' : 'mounted'} ${plugin.label}`);
-    }
-    if (previous) {
-      this.#stopRetrying(previous);
-      const changed = changedGroups(entry.lists, lists, previous.counts, plugin.counts);
-      if (changed.length) this.#options.onListChanged(changed);
-      void this.#options.retire(previous, 'reloaded');
-    } else if (this.#announce) {
-      this.#options.onListChanged(groupsWithItems(plugin.counts));
-    }
-    entry.lists = lists;
+    this.#watch(entry, plugin, probed.monitor);
+    plugin.setState('ready');
+    plugin.log.info({ kind: plugin.kind, counts: plugin.counts }, `reloaded ${plugin.label}`);
+    this.#options.secrets?.set(entry.source.id, plugin.secrets);
+    const changed = changedGroups(entry.lists, probed.fingerprints, previous.counts, plugin.counts);
+    entry.lists = probed.fingerprints;
+    if (changed.length) this.#options.onListChanged(changed);
+    void this.#retire(previous, 'reloaded', previous.timeoutMs);
+    if (plugin.prefix !== previous.prefix) this.#reconsider();
     return undefined;
   }
 
-  /** From now on (start-up is over), a newly mounted plugin is announced to connected clients. */
-  startAnnouncing(): void {
-    this.#announce = true;
+  /**
+   * A first version: claims its prefix (displacing later sources while starting up), then is
+   * probed. Refused, it stays a candidate for when the conflict is gone.
+   */
+  async #admit(entry: Entry, plugin: Plugin): Promise<SwitchboardError | undefined> {
+    const registry = this.#options.registry;
+    const conflicts = registry.conflicts(plugin);
+    if (conflicts.length) {
+      const outranked = this.#starting && conflicts.every((other) => this.#orderOf(other) > entry.order);
+      if (!outranked) {
+        const refusal = registry.refusal(plugin)!;
+        entry.candidate = plugin;
+        return this.#failed(entry, refusal);
+      }
+      const displaced = conflicts.map((other) => this.#displace(other));
+      registry.add(plugin);
+      for (const loser of displaced) if (loser?.candidate) this.#failed(loser, registry.refusal(loser.candidate)!);
+    } else {
+      registry.add(plugin);
+    }
+    entry.candidate = undefined;
+    entry.plugin = plugin;
+    entry.error = undefined;
+    plugin.onStateChange = (changed, before) => this.#stateChanged(entry, changed, before);
+    return this.#activate(entry, plugin);
+  }
+
+  /** Probes a plugin that holds its prefix: ready, unavailable (retried), or failed (given up). */
+  async #activate(entry: Entry, plugin: Plugin): Promise<SwitchboardError | undefined> {
+    const probed = await this.#probe(plugin);
+    if (this.#closed || entry.plugin !== plugin) {
+      if (!(probed instanceof SwitchboardError)) void probed.monitor.close();
+      return undefined; // displaced, reloaded or removed meanwhile, or the proxy is closing
+    }
+    if (probed instanceof SwitchboardError) {
+      if (plugin.kind === 'in-process') {
+        // Code that cannot make a server is broken: the prefix is free again.
+        this.#options.registry.remove(plugin);
+        entry.plugin = undefined;
+        this.#reconsider();
+        return this.#failed(entry, probed);
+      }
+      plugin.setState('unavailable', probed.message);
+      plugin.log.error(`${probed.message}; mounted anyway, retrying`);
+      this.#retry(entry, plugin);
+      return undefined;
+    }
+    this.#watch(entry, plugin, probed.monitor);
+    entry.lists = probed.fingerprints;
+    plugin.setState('ready');
+    plugin.log.info({ kind: plugin.kind, counts: plugin.counts }, `mounted ${plugin.label}`);
+    this.#options.onListChanged(groupsWithItems(plugin.counts));
+    return undefined;
+  }
+
+  /** A plugin mounted while starting up gives its prefix to an earlier source; it becomes a candidate again. */
+  #displace(plugin: Plugin): Entry | undefined {
+    const entry = [...this.#entries.values()].find((e) => e.plugin === plugin);
+    if (!entry) return undefined;
+    this.#options.registry.remove(plugin);
+    this.#stopRetrying(plugin);
+    this.#monitors.get(plugin)?.close();
+    this.#monitors.delete(plugin);
+    entry.plugin = undefined;
+    entry.candidate = new Plugin({
+      source: plugin.source,
+      manifest: plugin.manifest,
+      log: this.#options.log,
+      defaultTimeoutMs: this.#options.requestTimeoutMs,
+      defaultMaxProcesses: this.#options.maxProcessesPerPlugin,
+    });
+    return entry;
+  }
+
+  /** Mounts refused candidates whose conflict is gone, in source order. */
+  #reconsider(): void {
+    if (this.#closed) return;
+    const waiting = [...this.#entries.values()].filter((e) => e.candidate && !e.plugin).sort((a, b) => a.order - b.order);
+    for (const entry of waiting) {
+      const candidate = entry.candidate!;
+      if (this.#options.registry.conflicts(candidate).length) continue;
+      const run = entry.queue.then(() => {
+        if (entry.candidate !== candidate || entry.plugin || this.#closed) return undefined;
+        candidate.log.info(`${candidate.label}: the prefix conflict is gone; mounting it`);
+        return this.#admit(entry, candidate);
+      });
+      entry.queue = run.catch(() => {});
+    }
+  }
+
+  #orderOf(plugin: Plugin): number {
+    return [...this.#entries.values()].find((e) => e.plugin === plugin)?.order ?? Number.MAX_SAFE_INTEGER;
   }
 
   #failed(entry: Entry, error: SwitchboardError): SwitchboardError {
@@ -230,53 +338,58 @@ export class PluginLifecycle {
     } else {
       entry.state = 'failed';
       entry.error = error.message;
+      entry.problem = error;
       entry.since = new Date();
       this.#options.log.error({ code: error.code, source: entry.source.display }, error.message);
     }
     return error;
   }
 
-  /**
-   * Connects once as a client with no optional capabilities: checks the backend works, learns
-   * its capabilities and instructions, and fingerprints its lists (to tell clients what changed).
-   */
-  async #probe(plugin: Plugin): Promise<Record<ListGroup, string> | SwitchboardError> {
-    const backend = new Backend(plugin, probePeer(this.#options.clientInfo));
-    const attempt = (async () => {
-      const connection = await backend.connection();
-      const { client } = connection;
-      plugin.info = {
-        capabilities: client.getServerCapabilities() ?? {},
-        serverInfo: client.getServerVersion(),
-        instructions: client.getInstructions(),
-      };
-      const [tools, prompts, resources, resourceTemplates] = await Promise.all(
-        (['tools', 'prompts', 'resources', 'resourceTemplates'] as ListKind[]).map((kind) => backend.list(kind)),
-      );
-      plugin.counts = { tools: tools!.length, prompts: prompts!.length, resources: resources!.length, resourceTemplates: resourceTemplates!.length };
-      return {
-        tools: JSON.stringify(tools),
-        prompts: JSON.stringify(prompts),
-        resources: JSON.stringify([resources, resourceTemplates]),
-      };
-    })();
+  #probe(plugin: Plugin) {
+    return probe(plugin, {
+      clientInfo: this.#options.clientInfo,
+      timeoutMs: this.#options.loadTimeoutMs,
+      onListChanged: (changed, kinds) => {
+        // The backend's lists changed for everyone: the shared lists go, clients re-list.
+        changed.catalog.invalidate(kinds);
+        if (this.#options.registry.get(changed.prefix) === changed) this.#options.onListChanged(groupsOf(kinds));
+      },
+    });
+  }
+
+  /** Keeps `monitor` as the plugin's open connection, and follows the plugin's state changes. */
+  #watch(entry: Entry, plugin: Plugin, monitor: Backend): void {
+    const previous = this.#monitors.get(plugin);
+    this.#monitors.set(plugin, monitor);
+    if (previous && previous !== monitor) void previous.close();
+    plugin.onStateChange = (changed, before) => this.#stateChanged(entry, changed, before);
+  }
+
+  async #retire(plugin: Plugin, reason: string, graceMs: number): Promise<void> {
+    this.#stopRetrying(plugin);
+    const monitor = this.#monitors.get(plugin);
+    this.#monitors.delete(plugin);
+    this.#retiring.add(plugin);
     try {
-      return await withTimeout(attempt, this.#options.loadTimeoutMs, `did not answer within ${this.#options.loadTimeoutMs} ms (loadTimeoutMs)`);
-    } catch (error) {
-      return asSwitchboardError(error, plugin.source, plugin.label);
+      await Promise.all([monitor?.close(), this.#options.retire(plugin, reason, graceMs)]);
     } finally {
-      void backend.close();
+      this.#retiring.delete(plugin);
     }
   }
 
   #stateChanged(entry: Entry, plugin: Plugin, before: PluginState): void {
-    if (this.#reprobing.has(plugin) || this.#retries.has(plugin)) return;
-    if (plugin.state === 'unavailable' && before === 'ready') {
+    if (entry.plugin !== plugin || this.#closed) return;
+    if (plugin.state === 'unavailable' && (before === 'ready' || before === 'degraded') && !this.#retries.has(plugin)) {
       plugin.log.error(`${plugin.lastError}; retrying`);
       this.#retry(entry, plugin);
-    } else if (plugin.state === 'ready' && before === 'unavailable') {
+    } else if (plugin.state === 'ready' && before === 'unavailable' && !this.#retries.has(plugin)) {
       // A session reached it again: probe once more to refresh its lists, and tell the clients.
       this.#retry(entry, plugin, 0);
+    } else if (plugin.state === 'degraded') {
+      plugin.log.warn(plugin.lastError ?? 'degraded');
+    } else if (plugin.state === 'ready' && before === 'degraded') {
+      plugin.log.info(`${plugin.label} answers again`);
+      this.#options.onListChanged(groupsWithItems(plugin.counts));
     }
   }
 
@@ -291,67 +404,32 @@ export class PluginLifecycle {
 
   async #reprobe(entry: Entry, plugin: Plugin, attempt: number): Promise<void> {
     if (this.#closed || entry.plugin !== plugin) return;
-    this.#reprobing.add(plugin);
     const wasUnavailable = plugin.state === 'unavailable';
-    try {
-      const probed = await this.#probe(plugin);
-      if (this.#closed || entry.plugin !== plugin) return;
-      if (probed instanceof SwitchboardError) {
-        plugin.setState('unavailable', probed.message);
-        this.#retry(entry, plugin, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt), attempt + 1);
-        return;
-      }
-      this.#retries.delete(plugin);
-      const changed = changedGroups(entry.lists, probed, undefined, plugin.counts);
-      entry.lists = probed;
-      plugin.setState('ready');
-      if (wasUnavailable) plugin.log.info(`${plugin.label} is available`);
-      if (changed.length) this.#options.onListChanged(changed);
-    } finally {
-      this.#reprobing.delete(plugin);
+    plugin.catalog.invalidate();
+    const probed = await this.#probe(plugin);
+    if (this.#closed || entry.plugin !== plugin) {
+      if (!(probed instanceof SwitchboardError)) void probed.monitor.close();
+      return;
     }
+    if (probed instanceof SwitchboardError) {
+      plugin.setState('unavailable', probed.message);
+      this.#retry(entry, plugin, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt), attempt + 1);
+      return;
+    }
+    this.#watch(entry, plugin, probed.monitor);
+    const changed = changedGroups(entry.lists, probed.fingerprints, undefined, plugin.counts);
+    entry.lists = probed.fingerprints;
+    plugin.setState('ready'); // while its retry is still on record, so this is not taken for a recovery to probe
+    this.#retries.delete(plugin);
+    if (wasUnavailable) plugin.log.info(`${plugin.label} is available`);
+    if (changed.length) this.#options.onListChanged(changed);
   }
 
   #stopRetrying(plugin: Plugin): void {
     clearTimeout(this.#retries.get(plugin)?.timer);
     this.#retries.delete(plugin);
   }
-
 }
-
-/** The probe's stand-in for a client session: declares nothing, answers no backend requests. */
-function probePeer(clientInfo: Implementation): BackendPeer {
-  return {
-    id: 'probe',
-    clientCapabilities: () => ({}),
-    clientInfo: () => clientInfo,
-    onBackendRequest: async () => {
-      throw new RpcError(RpcCodes.MethodNotFound, 'the proxy checks the backend and answers no requests now');
-    },
-    onBackendNotification: async () => {},
-  };
-}
-
-function groupsWithItems(counts: ListCounts | undefined): ListGroup[] {
-  if (!counts) return ['tools', 'prompts', 'resources'];
-  const groups: ListGroup[] = [];
-  if (counts.tools) groups.push('tools');
-  if (counts.prompts) groups.push('prompts');
-  if (counts.resources || counts.resourceTemplates) groups.push('resources');
-  return groups;
-}
-
-/** Which lists differ between two probes (a side never probed counts as empty). */
-function changedGroups(
-  before: Record<ListGroup, string> | undefined,
-  after: Record<ListGroup, string> | undefined,
-  beforeCounts: ListCounts | undefined,
-  afterCounts: ListCounts | undefined,
-): ListGroup[] {
-  if (!before || !after) return [...new Set([...groupsWithItems(beforeCounts ?? zero), ...groupsWithItems(afterCounts ?? zero)])];
-  return (['tools', 'prompts', 'resources'] as ListGroup[]).filter((group) => before[group] !== after[group]);
-}
-const zero: ListCounts = { tools: 0, prompts: 0, resources: 0, resourceTemplates: 0 };
 
 function asSwitchboardError(error: unknown, source: PluginSource, label?: string): SwitchboardError {
   if (error instanceof SwitchboardError) return error;

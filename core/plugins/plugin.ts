@@ -6,10 +6,21 @@
 import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { PluginManifest } from './manifest.ts';
 import { Namespace } from '../catalog/namespace.ts';
+import { PluginCatalog } from '../catalog/plugin-catalog.ts';
+import { Secrets, secretsOfUrl } from '../redact.ts';
+import { ProcessSlots } from './process-slots.ts';
 import type { Logger } from '../log.ts';
 
 export type PluginKind = 'in-process' | 'remote' | 'command';
-export type PluginState = 'loading' | 'ready' | 'unavailable' | 'failed';
+/**
+ * - `loading`: being loaded and checked; not listed yet.
+ * - `ready`: answering.
+ * - `degraded`: connected, but it missed a list deadline; listed from its last good lists
+ *   while the proxy waits for it, `ready` again (with `list_changed`) when it answers.
+ * - `unavailable`: its backend does not answer; retried with backoff.
+ * - `failed`: it cannot be mounted (its folder or entry is broken).
+ */
+export type PluginState = 'loading' | 'ready' | 'degraded' | 'unavailable' | 'failed';
 
 /** Where a plugin comes from: a plugin folder, or an `mcpServers` entry of a config file. */
 export interface PluginSource {
@@ -38,9 +49,6 @@ export interface ListCounts {
   resourceTemplates: number;
 }
 
-/** Distinct versions of one list kept for sharing (per-session lists may differ, e.g. by client capabilities). */
-const MAX_LIST_VARIANTS = 8;
-
 export class Plugin {
   readonly source: PluginSource;
   readonly manifest: PluginManifest;
@@ -53,6 +61,14 @@ export class Plugin {
   readonly maxProcesses: number;
   /** Live child processes of this plugin, by pid. */
   readonly processes = new Set<number>();
+  /** Command plugins: the budget of `maxProcesses` processes. */
+  readonly processSlots: ProcessSlots;
+  /** Remote plugins: the transport that answered last (so later connections skip a failed try). */
+  remoteTransport?: 'streamable-http' | 'sse';
+  /** Its lists, shared by the client sessions (see plugin-catalog.ts). */
+  readonly catalog = new PluginCatalog();
+  /** The secret values in its manifest (URL credentials and query values, header and environment values). */
+  readonly secrets: readonly string[];
 
   state: PluginState = 'loading';
   since = new Date();
@@ -63,8 +79,7 @@ export class Plugin {
   onStateChange?: (plugin: Plugin, previous: PluginState) => void;
 
   readonly #warned = new Set<string>();
-  /** Lists as sessions received them, so identical lists are held once (see shareList). */
-  readonly #lists = new Map<string, Map<string, readonly Record<string, unknown>[]>>();
+  readonly #scrubber = new Secrets();
 
   constructor(options: { source: PluginSource; manifest: PluginManifest; log: Logger; defaultTimeoutMs: number; defaultMaxProcesses: number }) {
     const { source, manifest } = options;
@@ -77,6 +92,18 @@ export class Plugin {
     );
     this.timeoutMs = manifest.remote?.timeoutMs ?? manifest.timeoutMs ?? options.defaultTimeoutMs;
     this.maxProcesses = manifest.command?.maxProcesses ?? options.defaultMaxProcesses;
+    this.processSlots = new ProcessSlots(this.maxProcesses);
+    this.secrets = [
+      ...(manifest.remote ? secretsOfUrl(manifest.remote.url) : []),
+      ...Object.values(manifest.remote?.headers ?? {}),
+      ...Object.values(manifest.command?.env ?? {}),
+    ];
+    this.#scrubber.set('plugin', this.secrets);
+  }
+
+  /** `text` with this plugin's secrets replaced, fit for a client or a log. */
+  scrub(text: string): string {
+    return this.#scrubber.scrub(text);
   }
 
   get prefix(): string {
@@ -96,7 +123,7 @@ export class Plugin {
     const previous = this.state;
     if (state !== previous || error !== this.lastError) this.since = new Date();
     this.state = state;
-    this.lastError = error;
+    this.lastError = error === undefined ? undefined : this.scrub(error);
     if (state !== previous) this.onStateChange?.(this, previous);
   }
 
@@ -105,21 +132,5 @@ export class Plugin {
     if (this.#warned.has(message)) return;
     this.#warned.add(message);
     this.log[level](message);
-  }
-
-  /**
-   * The shared copy of a list identical to `items`, or `items` itself, now shared. Sessions of
-   * one plugin almost always get the same lists; holding one copy instead of one per session
-   * saves memory when lists are long. Callers must not modify a shared list or its items.
-   */
-  shareList<T extends Record<string, unknown>>(kind: string, items: T[]): T[] {
-    let variants = this.#lists.get(kind);
-    if (!variants) this.#lists.set(kind, (variants = new Map()));
-    const key = JSON.stringify(items);
-    const shared = variants.get(key);
-    if (shared) return shared as T[];
-    if (variants.size >= MAX_LIST_VARIANTS) variants.delete(variants.keys().next().value!);
-    variants.set(key, items);
-    return items;
   }
 }

@@ -27,18 +27,9 @@ export class PluginRegistry {
    * followed by `_` starts the other (`a` and `a_b` would both claim `a_b_tool`).
    */
   add(plugin: Plugin): void {
-    const prefix = plugin.prefix;
-    const taken = this.#plugins.get(prefix);
-    if (taken) {
-      const what = prefix === '' ? 'mounts without a prefix' : `uses prefix "${prefix}"`;
-      throw new SwitchboardError(
-        'SB_PLUGIN_DUPLICATE_PREFIX',
-        `${plugin.source.description} ${what}, which ${taken.source.description} already ${prefix === '' ? 'does' : 'uses'}; ${plugin.source.display} is not mounted`,
-        { culprit: plugin.source.display },
-      );
-    }
-    this.#checkOverlap(plugin);
-    this.#plugins.set(prefix, plugin);
+    const refusal = this.refusal(plugin);
+    if (refusal) throw refusal;
+    this.#plugins.set(plugin.prefix, plugin);
   }
 
   /**
@@ -46,15 +37,8 @@ export class PluginRegistry {
    * the clash with `previous` itself. Throws, changing nothing, if `next` may not be mounted.
    */
   replace(previous: Plugin, next: Plugin): void {
-    const taken = this.#plugins.get(next.prefix);
-    if (taken && taken !== previous) {
-      throw new SwitchboardError(
-        'SB_PLUGIN_DUPLICATE_PREFIX',
-        `${next.source.description} now uses prefix "${next.prefix}", which ${taken.source.description} already uses; the previous version stays mounted`,
-        { culprit: next.source.display },
-      );
-    }
-    this.#checkOverlap(next, previous);
+    const refusal = this.refusal(next, previous);
+    if (refusal) throw refusal;
     this.remove(previous);
     this.#plugins.set(next.prefix, next);
   }
@@ -63,18 +47,37 @@ export class PluginRegistry {
     if (this.#plugins.get(plugin.prefix) === plugin) this.#plugins.delete(plugin.prefix);
   }
 
-  #checkOverlap(plugin: Plugin, except?: Plugin): void {
+  /** The mounted plugins that keep `plugin` from being mounted (the same prefix, or an ambiguous one). */
+  conflicts(plugin: Plugin, except?: Plugin): Plugin[] {
     const prefix = plugin.prefix;
-    for (const other of this.#plugins.values()) {
-      if (other === except || prefix === '' || other.prefix === '') continue;
-      if (`${prefix}_`.startsWith(`${other.prefix}_`) || `${other.prefix}_`.startsWith(`${prefix}_`)) {
-        throw new SwitchboardError(
-          'SB_PLUGIN_PREFIX_OVERLAP',
-          `${plugin.source.description} uses prefix "${prefix}", which is ambiguous with prefix "${other.prefix}" of ${other.source.description} (a name like "${prefix}_x" could belong to either); ${plugin.source.display} is not mounted`,
-          { culprit: plugin.source.display },
-        );
-      }
+    return [...this.#plugins.values()].filter(
+      (other) =>
+        other !== except &&
+        other !== plugin &&
+        (other.prefix === prefix ||
+          (prefix !== '' && other.prefix !== '' && (`${prefix}_`.startsWith(`${other.prefix}_`) || `${other.prefix}_`.startsWith(`${prefix}_`)))),
+    );
+  }
+
+  /** Why `plugin` may not be mounted (in place of `except`), or undefined if it may. */
+  refusal(plugin: Plugin, except?: Plugin): SwitchboardError | undefined {
+    const [other] = this.conflicts(plugin, except);
+    if (!other) return undefined;
+    const prefix = plugin.prefix;
+    const outcome = except ? 'the previous version stays mounted' : `${plugin.source.display} is not mounted`;
+    if (other.prefix === prefix) {
+      const what = prefix === '' ? 'mounts without a prefix' : `${except ? 'now uses' : 'uses'} prefix "${prefix}"`;
+      return new SwitchboardError(
+        'SB_PLUGIN_DUPLICATE_PREFIX',
+        `${plugin.source.description} ${what}, which ${other.source.description} already ${prefix === '' ? 'does' : 'uses'}; ${outcome}`,
+        { culprit: plugin.source.display },
+      );
     }
+    return new SwitchboardError(
+      'SB_PLUGIN_PREFIX_OVERLAP',
+      `${plugin.source.description} uses prefix "${prefix}", which is ambiguous with prefix "${other.prefix}" of ${other.source.description} (a name like "${prefix}_x" could belong to either); ${outcome}`,
+      { culprit: plugin.source.display },
+    );
   }
 
   /**

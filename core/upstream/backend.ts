@@ -1,13 +1,15 @@
 /**
- * A backend session: one client session's connection to one plugin. Opened on first use,
- * so a session pays only for the plugins it touches; closed with the session.
+ * A backend session: one client session's connection to one plugin. Opened on first use, so a
+ * session pays only for the plugins it touches; closed with the session.
+ *
+ * Its lists come from the plugin's shared catalog (see plugin-catalog.ts) until the backend
+ * tells this session that a list changed; from then on that list is this session's own.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CancelledNotificationSchema,
-  McpError,
   ResultSchema,
   type RequestId,
   type ClientCapabilities,
@@ -17,14 +19,18 @@ import {
   type Result,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
-import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { connect, describeNetworkError, type Connection } from './connect.ts';
+import { connect } from './connect.ts';
+import type { Connection } from './connection.ts';
 import type { Plugin } from '../plugins/plugin.ts';
+import type { ProcessHolder } from '../plugins/process-slots.ts';
+import { audienceOf, type ListItem, type ListKind } from '../catalog/plugin-catalog.ts';
 import { requestScope } from '../scope.ts';
 import { followSignals, type FollowingSignal } from '../signals.ts';
 import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
+import { backendError, isNotDelivered, isSessionGone } from './backend-errors.ts';
+import { RestartBackoff } from './restart.ts';
 
-export type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+export type { ListItem, ListKind } from '../catalog/plugin-catalog.ts';
 
 const LIST_METHOD: Record<ListKind, string> = {
   tools: 'tools/list',
@@ -40,10 +46,14 @@ const LIST_CAPABILITY: Record<ListKind, keyof ServerCapabilities> = {
   resourceTemplates: 'resources',
 };
 
+const LIST_CHANGED: Record<string, ListKind[]> = {
+  'notifications/tools/list_changed': ['tools'],
+  'notifications/prompts/list_changed': ['prompts'],
+  'notifications/resources/list_changed': ['resources', 'resourceTemplates'],
+};
+
 /** A backend's list may not run on forever: pages past this many are an error. */
 const MAX_PAGES = 1000;
-
-export type ListItem = Record<string, unknown>;
 
 /**
  * The backend request the current code runs for. An HTTP backend's reply stream is read on the
@@ -54,10 +64,6 @@ const backendCall = new AsyncLocalStorage<{ lost(error: Error): void }>();
 
 /** How long a backend gets to answer a ping after one of its reply streams broke. */
 const LIVENESS_PING_MS = 3000;
-
-/** A command plugin's process that ended is restarted after this, doubling while it keeps ending (within a minute). */
-const RESTART_MIN_MS = 500;
-const RESTART_MAX_MS = 30_000;
 
 /** The client session's side of a backend: what it declares, and where backend traffic goes. */
 export interface BackendPeer {
@@ -70,11 +76,12 @@ export interface BackendPeer {
   onBackendNotification(backend: Backend, notification: Notification): Promise<void>;
 }
 
-export class Backend {
+export class Backend implements ProcessHolder {
   readonly plugin: Plugin;
   readonly #peer: BackendPeer;
   #connection?: Promise<Connection>;
-  readonly #lists = new Map<ListKind, Promise<ListItem[]>>();
+  /** Lists this backend session said changed: from then on fetched for this session alone. */
+  readonly #ownLists = new Map<ListKind, Promise<ListItem[]> | undefined>();
   #closed = false;
   /** Requests in progress, and who waits for them to end (retire). */
   #inFlight = 0;
@@ -85,10 +92,10 @@ export class Backend {
   readonly #subscriptions = new Set<string>();
   #logLevel?: unknown;
   #connectedBefore = false;
-  /** When a command plugin's process ended by itself: restarts, with backoff. */
-  #exits: number[] = [];
-  #restartAt = 0;
+  readonly #restarts = new RestartBackoff();
   #restartTimer?: NodeJS.Timeout;
+  /** When this session last sent the backend a request (the process budget evicts the least recent). */
+  lastUsed = Date.now();
 
   constructor(plugin: Plugin, peer: BackendPeer) {
     this.plugin = plugin;
@@ -99,7 +106,7 @@ export class Backend {
   connection(): Promise<Connection> {
     if (this.#closed) return Promise.reject(new RpcError(RpcCodes.ConnectionClosed, `${this.plugin.label}: session closed`));
     if (!this.#connection) {
-      const wait = this.#restartAt - Date.now();
+      const wait = this.#restarts.waitMs();
       const opening = requestScope.exit(async () => {
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         return connect(this.plugin, {
@@ -114,6 +121,7 @@ export class Backend {
         (connection) => {
           if (this.#closed) return void connection.close();
           if (this.plugin.state === 'unavailable') this.plugin.setState('ready');
+          if (this.plugin.kind === 'command') this.plugin.processSlots.holders.add(this);
           connection.client.onclose = () => {
             const unexpected = !this.#closed && this.#connection === opening;
             this.#forget(opening);
@@ -125,7 +133,7 @@ export class Backend {
         (error: unknown) => {
           this.#forget(opening);
           const unavailable = error instanceof SwitchboardError && error.code === 'SB_BACKEND_UNAVAILABLE';
-          if (unavailable && this.plugin.state === 'ready') this.plugin.setState('unavailable', error.message);
+          if (unavailable && (this.plugin.state === 'ready' || this.plugin.state === 'degraded')) this.plugin.setState('unavailable', error.message);
         },
       );
     }
@@ -137,6 +145,20 @@ export class Backend {
     return this.#connection !== undefined;
   }
 
+  /** ProcessHolder: requests in progress, or subscriptions a new process would not deliver until restored. */
+  get busy(): boolean {
+    return this.#inFlight > 0 || this.#subscriptions.size > 0;
+  }
+
+  /** ProcessHolder: ends this session's process to make room for another session's; reopened when needed. */
+  async giveUp(): Promise<void> {
+    const connection = this.#connection;
+    if (!connection) return;
+    this.#forget(connection);
+    this.plugin.log.info(`${this.plugin.label}: ended the idle process of session ${this.#peer.id} to make room (maxProcesses ${this.plugin.maxProcesses})`);
+    await connection.then((c) => c.close(), () => {});
+  }
+
   /** The capabilities the backend declared to this session. */
   async capabilities(): Promise<ServerCapabilities> {
     const { client } = await this.connection();
@@ -146,12 +168,15 @@ export class Backend {
   /**
    * Sends a request as it is and returns the backend's result as it is. Errors keep the
    * backend's code, message and data; timeouts and lost connections name the plugin.
-   * A backend that lost this session (it restarted: 404) gets a new one and the request again,
-   * since it never ran it. A request whose answer was lost in transit is sent again once if it
-   * only reads; a tools/call is never replayed.
+   *
+   * Sent again, once, on a new backend session, when that is safe: the backend lost this
+   * session and refused the request (404, or a 400 naming the session), or the request never
+   * reached the backend (its process had died), or the answer to a request that only reads was
+   * lost in transit. A tools/call that may have run is never sent again.
    */
   async request(method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Result> {
     this.#inFlight++;
+    this.lastUsed = Date.now();
     try {
       const result = await this.#send(method, params, options, true);
       this.#remember(method, params);
@@ -166,7 +191,7 @@ export class Backend {
     try {
       ({ client } = await this.connection());
     } catch (error) {
-      throw this.#translate(error, method);
+      throw this.#error(error, method);
     }
     // A reply stream that breaks (the backend process died, say) ends this request at once,
     // instead of leaving it to the timeout.
@@ -186,22 +211,28 @@ export class Backend {
         client.request({ method, params }, ResultSchema, { timeout: this.plugin.timeoutMs, ...options, signal: gone.signal }),
       );
     } catch (error) {
-      const sessionGone = error instanceof StreamableHTTPError && error.code === 404;
-      if (mayRetry && !options.signal?.aborted && (sessionGone || (lostWith && method !== 'tools/call'))) {
-        this.plugin.log.info({ method }, `${sessionGone ? 'the backend no longer knows this session' : 'the answer was lost'}; opening a new backend session`);
+      const sessionGone = isSessionGone(error);
+      const notDelivered = isNotDelivered(error);
+      if (mayRetry && !options.signal?.aborted && (sessionGone || notDelivered || (lostWith && method !== 'tools/call'))) {
+        const why = sessionGone ? 'the backend no longer knows this session' : notDelivered ? 'its process was not running' : 'the answer was lost';
+        this.plugin.log.info({ method }, `${why}; opening a new backend session and sending ${method} there`);
         await this.#reset(client);
         return this.#send(method, params, options, false);
       }
       if (lostWith) {
         const replay = method === 'tools/call' ? '; the call was not replayed (it may or may not have run)' : '';
-        throw new RpcError(RpcCodes.ConnectionClosed, `${this.plugin.label} went away during ${method}${replay}: ${lostWith.message}`, {
+        throw new RpcError(RpcCodes.ConnectionClosed, this.plugin.scrub(`${this.plugin.label} went away during ${method}${replay}: ${lostWith.message}`), {
           plugin: this.plugin.prefix,
         });
       }
-      throw this.#translate(error, method);
+      throw this.#error(error, method);
     } finally {
       gone.release();
     }
+  }
+
+  #error(error: unknown, method: string): RpcError {
+    return backendError(error, { plugin: this.plugin, method, retiredBecause: this.#retiredBecause });
   }
 
   /** Keeps what a new backend session must be told again (subscriptions, log level). */
@@ -218,7 +249,7 @@ export class Backend {
       ...(this.#logLevel === undefined ? [] : [{ method: 'logging/setLevel', params: { level: this.#logLevel } }]),
     ];
     for (const request of requests) {
-      await client.request(request, ResultSchema).catch((error) => this.plugin.log.warn({ err: messageOf(error), method: request.method }, 'could not restore session state'));
+      await client.request(request, ResultSchema).catch((error) => this.plugin.log.warn({ err: this.plugin.scrub(messageOf(error)), method: request.method }, 'could not restore session state'));
     }
   }
 
@@ -235,10 +266,7 @@ export class Backend {
   /** A command plugin's process ended by itself: start a new one, sooner the first time, later if it keeps dying. */
   #exited(): void {
     if (this.plugin.kind !== 'command' || this.#closed) return;
-    const now = Date.now();
-    this.#exits = [...this.#exits.filter((at) => now - at < 60_000), now];
-    const delay = Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** (this.#exits.length - 1));
-    this.#restartAt = now + delay;
+    const delay = this.#restarts.exited();
     this.plugin.log.warn(`${this.plugin.label}: its process for session ${this.#peer.id} ended; restarting in ${delay} ms`);
     clearTimeout(this.#restartTimer);
     this.#restartTimer = setTimeout(() => {
@@ -275,23 +303,22 @@ export class Backend {
     }
   }
 
-  /** Every item of one list, following the backend's pagination; cached until invalidated. */
+  /**
+   * Every item of one list, following the backend's pagination: the plugin's shared list for
+   * this session's audience, or this session's own once the backend said it changed.
+   */
   list(kind: ListKind): Promise<ListItem[]> {
-    let listing = this.#lists.get(kind);
+    if (!this.#ownLists.has(kind)) return this.plugin.catalog.get(audienceOf(this.#peer.clientCapabilities()), kind, () => this.#fetchAll(kind));
+    let listing = this.#ownLists.get(kind);
     if (!listing) {
-      listing = this.#fetchAll(kind).then((items) => this.plugin.shareList(kind, items));
-      this.#lists.set(kind, listing);
-      listing.catch(() => {
-        if (this.#lists.get(kind) === listing) this.#lists.delete(kind);
+      listing = this.#fetchAll(kind).then((items) => this.plugin.catalog.intern(kind, items));
+      this.#ownLists.set(kind, listing);
+      const settled = listing;
+      settled.catch(() => {
+        if (this.#ownLists.get(kind) === settled) this.#ownLists.set(kind, undefined);
       });
     }
     return listing;
-  }
-
-  /** Drops cached lists (all, or one kind) so the next list asks the backend again. */
-  invalidate(kind?: ListKind): void {
-    if (kind) this.#lists.delete(kind);
-    else this.#lists.clear();
   }
 
   /** Closes the backend session. Idempotent; waits for the close to finish. */
@@ -300,14 +327,13 @@ export class Backend {
     this.#closed = true;
     clearTimeout(this.#restartTimer);
     const connection = this.#connection;
-    this.#connection = undefined;
-    this.#lists.clear();
+    this.#forget(connection);
     if (connection) await connection.then((c) => c.close(), () => {});
   }
 
   async #fetchAll(kind: ListKind): Promise<ListItem[]> {
     const capabilities = await this.capabilities().catch((error) => {
-      throw this.#translate(error, LIST_METHOD[kind]);
+      throw this.#error(error, LIST_METHOD[kind]);
     });
     if (!capabilities[LIST_CAPABILITY[kind]]) return [];
     const items: ListItem[] = [];
@@ -354,53 +380,17 @@ export class Backend {
       }
     };
     client.fallbackNotificationHandler = async (notification) => {
-      const kind = LIST_CHANGED[notification.method];
-      if (kind) for (const k of kind) this.invalidate(k);
+      // This backend session's list changed: from now on this session lists for itself.
+      for (const kind of LIST_CHANGED[notification.method] ?? []) this.#ownLists.set(kind, undefined);
       await this.#peer.onBackendNotification(this, notification);
     };
   }
 
-  #forget(connection: Promise<Connection>): void {
-    if (this.#connection === connection) {
+  #forget(connection: Promise<Connection> | undefined): void {
+    if (connection && this.#connection === connection) {
       this.#connection = undefined;
-      this.#lists.clear();
+      this.#ownLists.clear();
     }
+    if (!this.#connection) this.plugin.processSlots.holders.delete(this);
   }
-
-  /** Turns whatever a request failed with into the error the client should see. */
-  #translate(error: unknown, method: string): Error {
-    const label = this.plugin.label;
-    if (error instanceof RpcError) return error;
-    if (error instanceof SwitchboardError) {
-      return new RpcError(RpcCodes.InternalError, error.message, { plugin: this.plugin.prefix, reason: error.code });
-    }
-    if (error instanceof McpError) {
-      if (error.code === RpcCodes.RequestTimeout && isTimeoutData(error.data)) {
-        return new RpcError(RpcCodes.RequestTimeout, `${label} did not answer ${method} within ${error.data.timeout} ms`, {
-          plugin: this.plugin.prefix,
-          timeoutMs: error.data.timeout,
-        });
-      }
-      if (error.code === RpcCodes.ConnectionClosed && /Connection closed/.test(error.message)) {
-        const what = this.#retiredBecause ? `was ${this.#retiredBecause} while ${method} was in progress` : `closed the connection during ${method}`;
-        return new RpcError(RpcCodes.ConnectionClosed, `${label} ${what}`, { plugin: this.plugin.prefix });
-      }
-      const prefix = `MCP error ${error.code}: `;
-      const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-      return new RpcError(error.code, message, error.data);
-    }
-    return new RpcError(RpcCodes.InternalError, `${label} failed during ${method}: ${describeNetworkError(error)}`, {
-      plugin: this.plugin.prefix,
-    });
-  }
-}
-
-const LIST_CHANGED: Record<string, ListKind[]> = {
-  'notifications/tools/list_changed': ['tools'],
-  'notifications/prompts/list_changed': ['prompts'],
-  'notifications/resources/list_changed': ['resources', 'resourceTemplates'],
-};
-
-function isTimeoutData(data: unknown): data is { timeout: number } {
-  return typeof data === 'object' && data !== null && typeof (data as { timeout?: unknown }).timeout === 'number';
 }

@@ -3,6 +3,10 @@
  * line by line into the proxy's log. Unlike the SDK's StdioClientTransport, the child gets a
  * process group of its own and close() ends the whole group, so what `npx -y some-server`
  * starts underneath (npm, then node) goes too: no orphans.
+ *
+ * The transport ends when the process exits, even if something it started still holds its
+ * output open; a message sent after that fails with NotDeliveredError, so the backend can start a
+ * new process and send it there instead of failing the request with EPIPE.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -11,6 +15,7 @@ import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/s
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.ts';
+import { NotDeliveredError } from './backend-errors.ts';
 
 export interface ChildOptions {
   command: string;
@@ -25,9 +30,10 @@ export interface ChildOptions {
 
 /** How long close() waits after closing stdin, then after SIGTERM, before SIGKILL. */
 const GRACE_MS = 2000;
-
-/** Every child process group alive in this process, so shutdown can end any that remain. */
-const live = new Set<ChildProcess>();
+/** After the process exits, how long its output may still drain before the transport ends. */
+const DRAIN_MS = 200;
+/** stderr lines longer than this are cut (a process that floods stderr must not flood the log). */
+const MAX_STDERR_LINE = 2000;
 
 export class ChildProcessTransport implements Transport {
   onclose?: () => void;
@@ -38,7 +44,9 @@ export class ChildProcessTransport implements Transport {
   readonly #buffer = new ReadBuffer();
   #child?: ChildProcess;
   #exited?: Promise<void>;
+  #running = false;
   #closing = false;
+  #ended = false;
 
   constructor(options: ChildOptions) {
     this.#options = options;
@@ -59,26 +67,37 @@ export class ChildProcessTransport implements Transport {
         detached: true, // its own process group: close() signals the whole tree
       });
       this.#child = child;
-      this.#exited = new Promise((done) => child.once('close', () => done()));
+      // Exited, or never started (a spawn error has no exit event).
+      this.#exited = new Promise((done) => {
+        child.once('exit', () => done());
+        child.once('close', () => done());
+        child.once('error', () => {
+          if (!this.#running) done();
+        });
+      });
       child.once('error', (error) => {
-        live.delete(child);
+        this.#running = false;
         reject(error);
         this.onerror?.(error);
+        this.#end();
       });
       child.once('spawn', () => {
-        live.add(child);
+        this.#running = true;
         this.#options.onSpawn?.(child.pid!);
         resolve();
       });
       child.once('exit', (code, signal) => {
-        live.delete(child);
+        this.#running = false;
         if (child.pid) this.#options.onExit?.(child.pid, code, signal);
         if (!this.#closing) log.warn({ pid: child.pid, code, signal }, `process exited (${signal ?? `code ${code}`})`);
+        // What it wrote last may still be in the pipe: let it drain, then end (and end what it
+        // left behind in its group, which may hold the pipe open forever).
+        setTimeout(() => {
+          signalGroup(child, 'SIGKILL');
+          this.#end();
+        }, DRAIN_MS).unref();
       });
-      child.once('close', () => {
-        this.#child = undefined;
-        this.onclose?.();
-      });
+      child.once('close', () => this.#end());
       child.stdin!.on('error', (error) => this.onerror?.(error));
       child.stdout!.on('data', (chunk: Buffer) => {
         this.#buffer.append(chunk);
@@ -94,15 +113,17 @@ export class ChildProcessTransport implements Transport {
           this.onmessage?.(message);
         }
       });
-      createInterface({ input: child.stderr! }).on('line', (line) => log.info({ pid: child.pid, stream: 'stderr' }, line));
+      createInterface({ input: child.stderr! }).on('line', (line) =>
+        log.info({ pid: child.pid, stream: 'stderr' }, line.length > MAX_STDERR_LINE ? `${line.slice(0, MAX_STDERR_LINE)}...` : line),
+      );
     });
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.#child?.stdin;
-    if (!stdin || stdin.destroyed) throw new Error('the process is not running');
+    if (!this.#running || !stdin || stdin.destroyed) throw new NotDeliveredError('the process is not running');
     await new Promise<void>((resolve, reject) => {
-      stdin.write(serializeMessage(message), (error) => (error ? reject(error) : resolve()));
+      stdin.write(serializeMessage(message), (error) => (error ? reject(new NotDeliveredError(`the process did not take the message: ${error.message}`, { cause: error })) : resolve()));
     });
   }
 
@@ -111,24 +132,38 @@ export class ChildProcessTransport implements Transport {
     const child = this.#child;
     if (!child || this.#closing) return this.#exited;
     this.#closing = true;
-    child.stdin?.end();
-    if (!(await exitsWithin(this.#exited!, GRACE_MS))) {
-      signalGroup(child, 'SIGTERM');
-      if (!(await exitsWithin(this.#exited!, GRACE_MS))) signalGroup(child, 'SIGKILL');
+    if (this.#running) {
+      child.stdin?.end();
+      if (!(await exitsWithin(this.#exited!, GRACE_MS))) {
+        signalGroup(child, 'SIGTERM');
+        if (!(await exitsWithin(this.#exited!, GRACE_MS))) signalGroup(child, 'SIGKILL');
+      }
     }
     // The leader may be gone while something it started lingers in the group.
     signalGroup(child, 'SIGKILL');
     await this.#exited;
+    this.#end();
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#running = false;
+    this.onclose?.();
+  }
+}
+
+/** Sends `signal` to the process group led by `pid` (a command plugin's process and all it started). */
+export function signalProcessGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
   }
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (!child.pid) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // the group is gone already
-  }
+  if (child.pid) signalProcessGroup(child.pid, signal);
 }
 
 async function exitsWithin(exited: Promise<void>, ms: number): Promise<boolean> {
@@ -139,10 +174,4 @@ async function exitsWithin(exited: Promise<void>, ms: number): Promise<boolean> 
   const result = await Promise.race([exited.then(() => true), timeout]);
   clearTimeout(timer);
   return result;
-}
-
-/** Ends every child process group still alive (shutdown's last step). */
-export function killAllChildren(): void {
-  for (const child of live) signalGroup(child, 'SIGKILL');
-  live.clear();
 }

@@ -1,0 +1,90 @@
+/**
+ * The settings the proxy runs with: their types, defaults and checks. Resolved once into one
+ * frozen object (config.ts reads them from a file, the environment and flags; embedders and
+ * tests pass some directly), so no code downstream falls back to a default of its own.
+ */
+import { z } from 'zod';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.ts';
+
+export interface Settings {
+  port: number;
+  host: string;
+  /** Plugin directories, in the order they are searched (relative ones against `cwd`). */
+  pluginDirs: readonly string[];
+  /** A client session with no traffic for this long is ended (0: never). */
+  sessionIdleTimeoutMs: number;
+  /** Most client sessions at once; past it, new ones get 503 with Retry-After. */
+  maxSessions: number;
+  /** Default longest time for one request to a backend; a plugin's `timeoutMs` overrides it. */
+  requestTimeoutMs: number;
+  /** How long a merged list waits for each plugin's list before serving its last good one. */
+  listTimeoutMs: number;
+  /** Items per page of the merged lists sent to clients (0: everything in one page). */
+  pageSize: number;
+  /** Accepted `Host`/`Origin` host names (DNS-rebinding protection); `*` accepts any. */
+  allowedHosts: readonly string[];
+  maxBodyBytes: number;
+  /** How long a dropped, resumable request stream waits for the client to reconnect before the request is cancelled. */
+  resumeGraceMs: number;
+  logLevel: LogLevel;
+  /** `json` lines, or `pretty` for a terminal; unset: the entry picks (pretty on a TTY). */
+  logFormat?: LogFormat;
+  /** Watch plugin directories and mount, reload, unmount as folders change; `poll` where file events do not arrive. */
+  watch: boolean | 'poll';
+  /** Quiet period before a changed plugin folder is reloaded. */
+  watchDebounceMs: number;
+  /** A plugin whose import or first connection takes longer fails (alone). */
+  loadTimeoutMs: number;
+  /** Default most child processes per command plugin (one per client session). */
+  maxProcessesPerPlugin: number;
+  /** On shutdown, how long requests in progress may take to finish. */
+  shutdownGraceMs: number;
+}
+
+export const DEFAULTS: Readonly<Settings> = Object.freeze({
+  port: 8490,
+  host: '0.0.0.0',
+  pluginDirs: ['plugins'],
+  sessionIdleTimeoutMs: 10 * 60 * 1000,
+  maxSessions: 5000,
+  requestTimeoutMs: 60_000,
+  listTimeoutMs: 5000,
+  pageSize: 500,
+  allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
+  maxBodyBytes: 4 * 1024 * 1024,
+  resumeGraceMs: 30_000,
+  logLevel: 'info' as LogLevel,
+  watch: true as boolean | 'poll',
+  watchDebounceMs: 300,
+  loadTimeoutMs: 30_000,
+  maxProcessesPerPlugin: 16,
+  shutdownGraceMs: 5_000,
+});
+
+/** How each setting is checked (a config file, the environment and flags all go through these). */
+export const SETTING_SCHEMAS = {
+  port: z.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  pluginDirs: z.array(z.string().min(1)),
+  sessionIdleTimeoutMs: z.number().int().min(0),
+  maxSessions: z.number().int().positive(),
+  requestTimeoutMs: z.number().int().positive(),
+  listTimeoutMs: z.number().int().positive(),
+  pageSize: z.number().int().min(0),
+  allowedHosts: z.array(z.string().min(1)),
+  maxBodyBytes: z.number().int().positive(),
+  resumeGraceMs: z.number().int().min(0),
+  logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]),
+  logFormat: z.enum(LOG_FORMATS as [LogFormat, ...LogFormat[]]),
+  watch: z.union([z.boolean(), z.literal('poll')]),
+  watchDebounceMs: z.number().int().min(0),
+  loadTimeoutMs: z.number().int().positive(),
+  maxProcessesPerPlugin: z.number().int().positive(),
+  shutdownGraceMs: z.number().int().min(0),
+} satisfies { [K in keyof Settings]-?: z.ZodType };
+
+/** `given` over the defaults, frozen. Keys given as undefined keep their default. */
+export function resolveSettings(given: Partial<Settings>): Readonly<Settings> {
+  const defined = Object.fromEntries(Object.entries(given).filter(([key, value]) => value !== undefined && key in SETTING_SCHEMAS));
+  return Object.freeze({ ...DEFAULTS, ...defined });
+}

@@ -1,0 +1,196 @@
+/**
+ * The router: what a client sees of the mounted plugins (merged, namespaced, paged lists) and
+ * which plugin and backend name a client's tool, prompt or URI stands for. One router serves
+ * every client; the client's side (a session's own backend sessions) is passed in as `Backends`.
+ *
+ * Isolation: a merged list never waits long on one plugin. Each plugin's list has its own
+ * deadline (`listTimeoutMs`); a plugin that misses it is `degraded`: it is served from its last
+ * good lists, or left out of the answer if it has none, and it becomes `ready` again (clients get
+ * `list_changed`) when its list arrives. A degraded plugin is not waited for at all.
+ */
+import type { Plugin } from '../plugins/plugin.ts';
+import type { PluginRegistry } from '../plugins/registry.ts';
+import type { Backend } from '../upstream/backend.ts';
+import type { ListItem, ListKind } from '../catalog/plugin-catalog.ts';
+import { merge, page, type PluginItems } from '../catalog/catalog.ts';
+import { RpcCodes, RpcError, messageOf } from '../errors.ts';
+
+/** The client's backend sessions, one per plugin, opened when first used. */
+export interface Backends {
+  backend(plugin: Plugin): Backend;
+}
+
+export interface RouterOptions {
+  registry: PluginRegistry;
+  /** Items per page of merged lists (0: no paging). */
+  pageSize: number;
+  /** How long a merged list waits for each plugin's list. */
+  listTimeoutMs: number;
+}
+
+type NamedKind = 'tools' | 'prompts';
+
+/** Merged lists kept for reuse: sessions with the same plugin lists get the same merged array. */
+const MAX_MERGED = 32;
+
+export class Router {
+  readonly #options: RouterOptions;
+  readonly #merged = new Map<string, ListItem[]>();
+  readonly #listIds = new WeakMap<ListItem[], number>();
+  #nextListId = 1;
+  /** Per shared list: client-side name -> backend name. */
+  readonly #nameIndex = new WeakMap<ListItem[], Map<string, string>>();
+
+  constructor(options: RouterOptions) {
+    this.#options = options;
+  }
+
+  get pageSize(): number {
+    return this.#options.pageSize;
+  }
+
+  /** Plugins in routing order: prefixed ones in mount order, the one without a prefix last. */
+  plugins(): Plugin[] {
+    const plugins = this.#options.registry.list();
+    return [...plugins.filter((p) => p.prefix !== ''), ...plugins.filter((p) => p.prefix === '')];
+  }
+
+  /** One page of the merged list of `kind`, as the client sees it. */
+  async list(kind: ListKind, cursor: unknown, backends: Backends): Promise<{ items: ListItem[]; nextCursor?: string }> {
+    const lists = await Promise.all(this.plugins().map((plugin) => this.#listOf(plugin, kind, backends)));
+    return page(this.#mergedList(kind, lists.filter((list) => list !== undefined)), cursor, this.#options.pageSize);
+  }
+
+  /** The plugin and backend name for a client-side tool or prompt name. */
+  async routeName(kind: NamedKind, exposed: string, backends: Backends): Promise<{ backend: Backend; name: string }> {
+    let fallback: { backend: Backend; name: string } | undefined;
+    let unavailable: RpcError | undefined;
+    for (const plugin of this.#options.registry.candidatesForName(exposed)) {
+      if (!isServing(plugin)) {
+        unavailable ??= notServing(plugin);
+        continue;
+      }
+      const backend = backends.backend(plugin);
+      const listed = await this.#listOf(plugin, kind, backends);
+      if (listed) {
+        const name = this.#names(plugin, listed.items).get(exposed);
+        if (name !== undefined) return { backend, name };
+        continue; // the plugin's list says it has no such item
+      }
+      // Its list is not known (it did not answer in time): route by the name alone.
+      const name = plugin.namespace.originalName(exposed);
+      if (name !== undefined) fallback ??= { backend, name };
+    }
+    if (fallback) return fallback;
+    if (unavailable) throw unavailable;
+    throw new RpcError(RpcCodes.InvalidParams, `Unknown ${kind === 'tools' ? 'tool' : 'prompt'}: ${exposed}`);
+  }
+
+  /** The plugin and backend URI for a client-side resource URI. */
+  routeUri(exposed: string, backends: Backends): { backend: Backend; uri: string } {
+    let unavailable: RpcError | undefined;
+    for (const plugin of this.#options.registry.candidatesForUri(exposed)) {
+      const uri = plugin.namespace.originalUri(exposed);
+      if (uri === undefined) continue;
+      if (!isServing(plugin)) {
+        unavailable ??= notServing(plugin);
+        continue;
+      }
+      return { backend: backends.backend(plugin), uri };
+    }
+    if (unavailable) throw unavailable;
+    throw new RpcError(RpcCodes.ResourceNotFound, `Resource not found: ${exposed}`, { uri: exposed });
+  }
+
+  /** One plugin's list for this client, within the plugin's deadline (see the top of this file). */
+  async #listOf(plugin: Plugin, kind: ListKind, backends: Backends): Promise<PluginItems | undefined> {
+    if (!isServing(plugin)) return undefined;
+    const listing = backends.backend(plugin).list(kind);
+    const deadline = plugin.state === 'degraded' ? 0 : this.#options.listTimeoutMs;
+    const outcome = await within(listing, deadline);
+    if (outcome.status === 'listed') {
+      if (plugin.state === 'degraded') plugin.setState('ready');
+      return { plugin, items: outcome.items };
+    }
+    if (outcome.status === 'failed') {
+      plugin.reportOnce('warn', `listing ${kind} failed; the plugin is left out of this list: ${plugin.scrub(messageOf(outcome.error))}`);
+      return undefined;
+    }
+    if (plugin.state === 'ready') {
+      plugin.setState('degraded', `did not list ${kind} within ${this.#options.listTimeoutMs} ms (listTimeoutMs); served from its last good lists until it answers`);
+      listing.then(
+        () => {
+          if (plugin.state === 'degraded') plugin.setState('ready');
+        },
+        () => {},
+      );
+    }
+    const last = plugin.catalog.lastGood(kind);
+    return last ? { plugin, items: last } : undefined;
+  }
+
+  /** The merged list for these plugin lists, computed once for every client that has the same ones. */
+  #mergedList(kind: ListKind, lists: PluginItems[]): ListItem[] {
+    const key = `${kind}:${lists.map(({ plugin, items }) => `${plugin.prefix}=${this.#idOf(items)}`).join(',')}`;
+    let merged = this.#merged.get(key);
+    if (merged) {
+      // Most recently used last.
+      this.#merged.delete(key);
+      this.#merged.set(key, merged);
+      return merged;
+    }
+    // An item left out of the list is a refusal: logged as an error, once.
+    merged = merge(kind, lists, (plugin, message) => plugin.reportOnce('error', message));
+    if (this.#merged.size >= MAX_MERGED) this.#merged.delete(this.#merged.keys().next().value!);
+    this.#merged.set(key, merged);
+    return merged;
+  }
+
+  #idOf(items: ListItem[]): number {
+    let id = this.#listIds.get(items);
+    if (id === undefined) this.#listIds.set(items, (id = this.#nextListId++));
+    return id;
+  }
+
+  /** Client-side name -> backend name for one plugin list (built once per shared list). */
+  #names(plugin: Plugin, items: ListItem[]): Map<string, string> {
+    let index = this.#nameIndex.get(items);
+    if (!index) {
+      index = new Map();
+      for (const item of items) if (typeof item.name === 'string') index.set(plugin.namespace.exposeName(item.name), item.name);
+      this.#nameIndex.set(items, index);
+    }
+    return index;
+  }
+}
+
+/** Whether a plugin's backend is expected to answer (it is listed and routed to). */
+function isServing(plugin: Plugin): boolean {
+  return plugin.state === 'ready' || plugin.state === 'degraded';
+}
+
+function notServing(plugin: Plugin): RpcError {
+  const why = plugin.state === 'loading' ? 'is still loading' : `is ${plugin.state}${plugin.lastError ? `: ${plugin.lastError}` : ''}`;
+  return new RpcError(RpcCodes.InternalError, `${plugin.label} ${why}`, { plugin: plugin.prefix, state: plugin.state });
+}
+
+type Outcome = { status: 'listed'; items: ListItem[] } | { status: 'failed'; error: unknown } | { status: 'late' };
+
+/** What `listing` came to within `ms` (an already settled listing counts even for 0 ms). */
+async function within(listing: Promise<ListItem[]>, ms: number): Promise<Outcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => resolve({ status: 'late' }), ms);
+  });
+  try {
+    return await Promise.race([
+      listing.then(
+        (items): Outcome => ({ status: 'listed', items }),
+        (error: unknown): Outcome => ({ status: 'failed', error }),
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

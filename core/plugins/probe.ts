@@ -1,0 +1,103 @@
+/**
+ * The proxy's own connection to a plugin: the probe that checks a backend works before (or just
+ * after) it is mounted, and then stays open as the plugin's monitor.
+ *
+ * The probe connects as a client with no optional capabilities, learns the backend's
+ * capabilities and instructions, lists everything (which fills the plugin's shared catalog for
+ * clients that declare nothing) and fingerprints the lists, so a reload tells clients only what
+ * changed. Kept open, it hears the backend's own `list_changed`: client sessions that listed from
+ * the shared catalog, without a backend session of their own, would not hear it otherwise.
+ */
+import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
+import { Backend, type BackendPeer, type ListKind } from '../upstream/backend.ts';
+import { LIST_KINDS } from '../catalog/plugin-catalog.ts';
+import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
+import { withTimeout } from './load.ts';
+import type { Plugin } from './plugin.ts';
+
+/** What clients re-list after a change: the `list_changed` notifications to send. */
+export type ListGroup = 'tools' | 'prompts' | 'resources';
+
+/** Each list as JSON, to tell what changed between two probes. */
+export type Fingerprints = Record<ListGroup, string>;
+
+export interface ProbeOptions {
+  clientInfo: Implementation;
+  timeoutMs: number;
+  /** The backend announced that lists changed (for every client, as far as the proxy can tell). */
+  onListChanged: (plugin: Plugin, kinds: ListKind[]) => void;
+}
+
+const GROUP_OF: Record<string, ListKind[]> = {
+  'notifications/tools/list_changed': ['tools'],
+  'notifications/prompts/list_changed': ['prompts'],
+  'notifications/resources/list_changed': ['resources', 'resourceTemplates'],
+};
+
+/**
+ * Probes `plugin`: fills `plugin.info`, `plugin.counts` and its catalog, and returns the open
+ * monitor with the fingerprints of its lists, or the failure (nothing left open).
+ */
+export async function probe(plugin: Plugin, options: ProbeOptions): Promise<{ monitor: Backend; fingerprints: Fingerprints } | SwitchboardError> {
+  const monitor = new Backend(plugin, monitorPeer(plugin, options));
+  const attempt = (async () => {
+    const { client } = await monitor.connection();
+    plugin.info = {
+      capabilities: client.getServerCapabilities() ?? {},
+      serverInfo: client.getServerVersion(),
+      instructions: client.getInstructions(),
+    };
+    const [tools, prompts, resources, resourceTemplates] = await Promise.all(LIST_KINDS.map((kind) => monitor.list(kind)));
+    plugin.counts = { tools: tools!.length, prompts: prompts!.length, resources: resources!.length, resourceTemplates: resourceTemplates!.length };
+    return {
+      tools: JSON.stringify(tools),
+      prompts: JSON.stringify(prompts),
+      resources: JSON.stringify([resources, resourceTemplates]),
+    };
+  })();
+  try {
+    const fingerprints = await withTimeout(attempt, options.timeoutMs, `did not answer within ${options.timeoutMs} ms (loadTimeoutMs)`);
+    return { monitor, fingerprints };
+  } catch (error) {
+    void monitor.close();
+    attempt.catch(() => {});
+    if (error instanceof SwitchboardError) return error;
+    return new SwitchboardError('SB_BACKEND_UNAVAILABLE', plugin.scrub(`${plugin.label}: ${messageOf(error)}`), { cause: error, culprit: plugin.source.display });
+  }
+}
+
+/** The monitor's stand-in for a client session: declares nothing, answers no backend requests. */
+function monitorPeer(plugin: Plugin, options: ProbeOptions): BackendPeer {
+  return {
+    id: 'probe',
+    clientCapabilities: () => ({}),
+    clientInfo: () => options.clientInfo,
+    onBackendRequest: async () => {
+      throw new RpcError(RpcCodes.MethodNotFound, 'the proxy checks the backend and answers no requests now');
+    },
+    onBackendNotification: async (_backend, notification) => {
+      const kinds = GROUP_OF[notification.method];
+      if (kinds) options.onListChanged(plugin, kinds);
+    },
+  };
+}
+
+export function groupsWithItems(counts: Plugin['counts']): ListGroup[] {
+  if (!counts) return ['tools', 'prompts', 'resources'];
+  const groups: ListGroup[] = [];
+  if (counts.tools) groups.push('tools');
+  if (counts.prompts) groups.push('prompts');
+  if (counts.resources || counts.resourceTemplates) groups.push('resources');
+  return groups;
+}
+
+export function groupsOf(kinds: readonly ListKind[]): ListGroup[] {
+  return [...new Set(kinds.map((kind): ListGroup => (kind === 'resourceTemplates' ? 'resources' : kind)))];
+}
+
+/** Which lists differ between two probes (a side never probed counts as empty). */
+export function changedGroups(before: Fingerprints | undefined, after: Fingerprints | undefined, beforeCounts: Plugin['counts'], afterCounts: Plugin['counts']): ListGroup[] {
+  if (!before || !after) return [...new Set([...groupsWithItems(beforeCounts ?? ZERO), ...groupsWithItems(afterCounts ?? ZERO)])];
+  return (['tools', 'prompts', 'resources'] as ListGroup[]).filter((group) => before[group] !== after[group]);
+}
+const ZERO = { tools: 0, prompts: 0, resources: 0, resourceTemplates: 0 };

@@ -1,0 +1,54 @@
+/**
+ * Command plugins: a stdio MCP server as a child process of its own for each connection, at most
+ * `maxProcesses` at once. When the limit is reached, the least recently used process that is not
+ * serving a request is ended to make room (its session gets a new one when it needs it again);
+ * when every process is busy, the error says so, naming the limit.
+ */
+import { resolve } from 'node:path';
+import type { Plugin } from '../plugins/plugin.ts';
+import { SwitchboardError, messageOf } from '../errors.ts';
+import { ChildProcessTransport } from './child-process.ts';
+import { newClient, once, type ConnectOptions, type Connection } from './connection.ts';
+
+export async function connectCommand(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
+  const spec = plugin.manifest.command!;
+  const slot = await plugin.processSlots.claim();
+  if (!slot) {
+    throw new SwitchboardError(
+      'SB_PROCESS_LIMIT',
+      `${plugin.label}: all ${plugin.maxProcesses} of its processes (maxProcesses) are serving other sessions' requests; try again shortly, or raise maxProcesses`,
+      { culprit: plugin.source.display },
+    );
+  }
+  const transport = new ChildProcessTransport({
+    command: spec.command,
+    args: spec.args ?? [],
+    env: spec.env,
+    cwd: resolve(plugin.source.dir, spec.cwd ?? '.'),
+    log: plugin.log,
+    onSpawn: (pid) => plugin.processes.add(pid),
+    onExit: (pid) => {
+      plugin.processes.delete(pid);
+      slot.release();
+    },
+  });
+  const client = newClient(plugin, options);
+  try {
+    await client.connect(transport, { timeout: plugin.timeoutMs });
+  } catch (error) {
+    await transport.close().catch(() => {});
+    slot.release();
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `command not found: ${spec.command}` : messageOf(error);
+    throw new SwitchboardError('SB_BACKEND_UNAVAILABLE', plugin.scrub(`${plugin.label}: cannot start ${spec.command}: ${reason}`), {
+      cause: error,
+      culprit: plugin.source.display,
+    });
+  }
+  return {
+    client,
+    close: once(async () => {
+      await client.close().catch(() => {});
+      await transport.close();
+    }),
+  };
+}

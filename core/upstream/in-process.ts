@@ -1,0 +1,38 @@
+/** In-process plugins: a fresh server from the plugin's factory for each connection, linked in memory. */
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Plugin } from '../plugins/plugin.ts';
+import type { McpServerLike } from '../plugins/manifest.ts';
+import { SwitchboardError, messageOf } from '../errors.ts';
+import { newClient, once, type ConnectOptions, type Connection } from './connection.ts';
+
+export async function connectInProcess(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
+  let server: McpServerLike;
+  try {
+    server = await plugin.manifest.server!({ sessionId: options.sessionId, log: plugin.log });
+    if (typeof server?.connect !== 'function') throw new Error('the factory did not return an MCP server (McpServer or Server)');
+  } catch (error) {
+    throw new SwitchboardError('SB_PLUGIN_FACTORY', `${plugin.label}: server factory failed: ${messageOf(error)}`, {
+      cause: error,
+      culprit: plugin.source.display,
+    });
+  }
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  const client = newClient(plugin, options);
+  try {
+    await server.connect(serverSide);
+    await client.connect(clientSide, { timeout: plugin.timeoutMs });
+  } catch (error) {
+    await server.close().catch(() => {});
+    throw new SwitchboardError('SB_PLUGIN_FACTORY', `${plugin.label}: server failed to initialize: ${messageOf(error)}`, {
+      cause: error,
+      culprit: plugin.source.display,
+    });
+  }
+  return {
+    client,
+    close: once(async () => {
+      await client.close().catch(() => {});
+      await server.close().catch(() => {});
+    }),
+  };
+}
