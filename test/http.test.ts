@@ -126,6 +126,41 @@ test('malformed bodies get clear JSON-RPC errors', async () => {
   assert.equal(noAccept.status, 406, 'a client that accepts neither JSON nor SSE is refused');
 });
 
+test('JSON nested deeper than 100 levels is refused with a JSON-RPC error carrying the request id (no stack overflow)', async () => {
+  // Written as text: JSON.stringify itself would overflow the stack on this.
+  const deep = `${'['.repeat(4000)}1${']'.repeat(4000)}`;
+  const response = await post(JSON.stringify({ ...INITIALIZE, id: 7 }).replace(/}$/, `,"deep":${deep}}`));
+  assert.equal(response.status, 400);
+  const body = await response.json();
+  assert.equal(body.id, 7);
+  assert.equal(body.error.code, -32600);
+  assert.match(body.error.message, /nested deeper than 100 levels/);
+  assert.equal((await fetch(proxy.url.replace('/mcp', '/healthz'))).status, 200);
+});
+
+test('past maxSessions a new session gets 503 with Retry-After; when one ends, there is room again', async () => {
+  const small = await startProxy({ pluginDirs: [join(ROOT, 'plugins')], maxSessions: 2 });
+  const open = (headers: Record<string, string> = {}) =>
+    fetch(small.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers }, body: JSON.stringify(INITIALIZE) });
+  try {
+    const first = await open();
+    const second = await open();
+    assert.equal(first.status, 200);
+    assert.equal(second.status, 200);
+    const third = await open();
+    assert.equal(third.status, 503);
+    assert.equal(third.headers.get('retry-after'), '30');
+    const body = await third.json();
+    assert.equal(body.id, 1);
+    assert.match(body.error.message, /Too many sessions: 2 are open, the limit \(maxSessions\)/);
+    const ended = await fetch(small.url, { method: 'DELETE', headers: { 'mcp-session-id': first.headers.get('mcp-session-id')! } });
+    assert.equal(ended.status, 200);
+    assert.equal((await open()).status, 200);
+  } finally {
+    await small.close();
+  }
+});
+
 test('requests from a foreign Host or Origin are refused (DNS-rebinding protection)', async () => {
   // fetch will not send a forged Host header; node:http will, as a rebinding attack's browser does.
   const evilHost = await rawPost(INITIALIZE, { host: 'evil.example.com' });

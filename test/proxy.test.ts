@@ -70,6 +70,23 @@ test('a tool result with isError passes through unchanged', async () => {
   }
 });
 
+test('arguments that are not an object are invalid params (-32602) naming the field', async () => {
+  const { client, close } = await connect(proxy.url);
+  try {
+    for (const bad of [[1, 2], 'text', 42, null]) {
+      await assert.rejects(client.request({ method: 'tools/call', params: { name: 'fx_echo', arguments: bad as never } }, ResultSchema), (error: McpError) => {
+        assert.equal(error.code, -32602);
+        assert.match(error.message, /tools\/call: "arguments" must be an object/);
+        assert.ok(!error.message.includes('invalid_type'), 'no validator dump');
+        return true;
+      });
+    }
+    assert.equal(textOf(await client.callTool({ name: 'fx_echo', arguments: { message: 'fine' } })), 'echo: fine');
+  } finally {
+    await close();
+  }
+});
+
 test("a backend's JSON-RPC error keeps its code, message and data, wrapped once", async () => {
   const { client, close } = await connect(proxy.url);
   try {
@@ -87,6 +104,13 @@ test("a backend's JSON-RPC error keeps its code, message and data, wrapped once"
 test('an unknown tool or prompt gets the protocol error, and the session keeps working', async () => {
   const { client, close } = await connect(proxy.url);
   try {
+    // Under a plugin's prefix or not, an unknown name is the same -32602 (not a tool result with isError).
+    await assert.rejects(client.callTool({ name: 'fx_nope', arguments: {} }), (error: McpError) => {
+      assert.equal(error.code, -32602);
+      assert.match(error.message, /Unknown tool: fx_nope/);
+      return true;
+    });
+    await assert.rejects(client.getPrompt({ name: 'fx_nope' }), (error: McpError) => error.code === -32602 && /Unknown prompt: fx_nope/.test(error.message));
     await assert.rejects(client.callTool({ name: 'nobody_owns_this', arguments: {} }), (error: McpError) => {
       assert.equal(error.code, -32602);
       assert.match(error.message, /Unknown tool: nobody_owns_this/);

@@ -44,9 +44,9 @@ test('a remote backend down at start-up: the proxy starts, the plugin is unavail
 
     const plugins = await run(process.execPath, [join(ROOT, 'bin/switchboard.js'), 'plugins', proxy.url]).catch((error) => error);
     assert.equal(plugins.code, 1, '`switchboard plugins` exits 1 when not ready');
-    assert.match(plugins.stdout, /^PREFIX\s+KIND\s+STATE\s+TOOLS\s+PROMPTS\s+RESOURCES\s+PROCESSES\s+SOURCE$/m);
+    assert.match(plugins.stdout, /^PREFIX\s+KIND\s+STATE\s+TOOLS\s+PROMPTS\s+RESOURCES\s+TEMPLATES\s+PROCESSES\s+SOURCE$/m);
     assert.match(plugins.stdout, /^late\s+remote\s+unavailable \(required\)\s+-/m);
-    assert.match(plugins.stdout, /^example\s+in-process\s+ready\s+1\s+0\s+0\s+-\s+plugins\/example$/m);
+    assert.match(plugins.stdout, /^example\s+in-process\s+ready\s+1\s+0\s+0\s+0\s+-\s+plugins\/example$/m);
 
     const { client, close } = await connect(proxy.url);
     try {

@@ -177,3 +177,21 @@ test('polling finds new folders where file events do not arrive (bind mounts)', 
     await polling.close();
   }
 });
+
+test('a plugin refused for an ambiguous prefix is mounted as soon as the folder in its way is removed (no touch needed)', async () => {
+  await writeGreeter('aa-first', 'first', 'amb');
+  await until(async () => ((await tools()).includes('amb_greet') ? true : undefined), 'the first plugin');
+  await writeGreeter('bb-second', 'second', 'amb_more');
+  const refused = await until(() => proxy.switchboard.statuses().find((s) => s.source.endsWith('bb-second') && s.state === 'failed'), 'the second plugin to be refused');
+  assert.match(refused.error!, /prefix "amb_more", which is ambiguous with prefix "amb"/);
+  assert.ok(!(await tools()).includes('amb_more_greet'));
+
+  const before = changes;
+  await rm(join(dir, 'aa-first'), { recursive: true });
+  await until(() => (changes > before && proxy.switchboard.registry.get('amb_more')?.state === 'ready' ? true : undefined), 'the refused plugin to be mounted');
+  const status = proxy.switchboard.statuses().find((s) => s.source.endsWith('bb-second'))!;
+  assert.equal(status.state, 'ready', 'no stale error is left');
+  assert.equal(status.error, undefined);
+  assert.equal(textOf(await client.client.callTool({ name: 'amb_more_greet' })), 'second');
+  await rm(join(dir, 'bb-second'), { recursive: true });
+});

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { FIXTURES, ROOT, alive, connect, gone, startProcess, startRemoteFixture, textOf } from './helpers.ts';
 
 const SERVING = /serving \d+ plugin\(s\) at (http:\/\/[^\s"]+)/;
@@ -28,6 +29,7 @@ async function pluginDir(remoteUrl: string): Promise<string> {
 export default { prefix: 'slow', server: () => {
   const server = new McpServer({ name: 'slow', version: '1.0.0' });
   server.registerTool('finish', {}, async () => { await new Promise((r) => setTimeout(r, 800)); return { content: [{ type: 'text', text: 'finished' }] }; });
+  server.registerTool('long', {}, async () => { await new Promise((r) => setTimeout(r, 15_000)); return { content: [{ type: 'text', text: 'too late' }] }; });
   return server;
 } };
 `,
@@ -85,6 +87,58 @@ test('a second signal exits at once', async () => {
     await client.close().catch(() => {});
     assert.ok((await inProgress) instanceof Error, 'the call in progress did not finish: the proxy exited at once');
   } finally {
+    await proxy.stop();
+    await remote.stop();
+  }
+});
+
+test('SIGTERM under long calls: new requests get 503 with Retry-After, calls that finish in the grace period are answered, the rest get an error naming the shutdown before the process exits', async () => {
+  const remote = await startRemoteFixture();
+  const proxy = await startProcess(process.execPath, [join(ROOT, 'bin/switchboard.js'), '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--plugins', await pluginDir(remote.url)], {
+    ready: SERVING,
+    env: { SWITCHBOARD_SHUTDOWN_GRACE_MS: '1500' },
+  });
+  const sessions = await Promise.all(Array.from({ length: 4 }, () => connect(proxy.url)));
+  try {
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) => proxy.child.once('exit', (code) => resolve({ code, at: Date.now() })));
+    const settled = (promise: Promise<unknown>) =>
+      promise.then(
+        (value) => ({ value, at: Date.now() }),
+        (error: Error) => ({ error, at: Date.now() }),
+      );
+    const long = sessions.flatMap((s) => Array.from({ length: 5 }, () => settled(s.client.callTool({ name: 'slow_long' }, undefined, { timeout: 60_000 }))));
+    const quick = settled(sessions[0]!.client.callTool({ name: 'slow_finish' }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const signalled = Date.now();
+    proxy.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // During the grace period: a new client, and a new request of a connected one, are told why.
+    const refused = await fetch(proxy.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'late', version: '1' } } }),
+    });
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '5');
+    assert.match((await refused.json()).error.message, /shutting down/);
+    await assert.rejects(sessions[1]!.client.listTools(), /shutting down/);
+
+    const answered = await quick;
+    assert.equal(textOf((answered as { value: unknown }).value), 'finished', 'a call that finishes within the grace period is answered');
+    const outcomes = await Promise.all(long);
+    const { code, at: exitAt } = await exited;
+    assert.equal(code, 0);
+    for (const outcome of outcomes) {
+      const error = (outcome as { error?: McpError }).error;
+      assert.ok(error, 'a 15 s call cannot have finished');
+      assert.equal(error.code, -32000);
+      assert.match(error.message, /mcp-switchboard is shutting down: the request was ended before its backend answered/);
+      assert.ok(outcome.at <= exitAt + 50, 'the error arrived before the process exited');
+    }
+    assert.ok(exitAt - signalled < 6000, `the proxy took ${exitAt - signalled} ms to exit (grace 1500 ms)`);
+  } finally {
+    await Promise.all(sessions.map((s) => s.client.close().catch(() => {})));
     await proxy.stop();
     await remote.stop();
   }

@@ -84,11 +84,12 @@ export async function runPluginsCommand(argv: string[], io: CliIO): Promise<numb
     `${p.state}${p.required ? ' (required)' : ''}`,
     p.counts ? String(p.counts.tools) : '-',
     p.counts ? String(p.counts.prompts) : '-',
-    p.counts ? String(p.counts.resources + p.counts.resourceTemplates) : '-',
+    p.counts ? String(p.counts.resources) : '-',
+    p.counts ? String(p.counts.resourceTemplates) : '-',
     p.processes === undefined ? '-' : String(p.processes),
     p.source,
   ]);
-  const header = ['PREFIX', 'KIND', 'STATE', 'TOOLS', 'PROMPTS', 'RESOURCES', 'PROCESSES', 'SOURCE'];
+  const header = ['PREFIX', 'KIND', 'STATE', 'TOOLS', 'PROMPTS', 'RESOURCES', 'TEMPLATES', 'PROCESSES', 'SOURCE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   const out = [line(header), ...rows.map(line)];

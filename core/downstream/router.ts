@@ -118,13 +118,14 @@ export class Router {
     }
     if (plugin.state === 'ready') {
       plugin.setState('degraded', `did not list ${kind} within ${this.#options.listTimeoutMs} ms (listTimeoutMs); served from its last good lists until it answers`);
-      listing.then(
-        () => {
-          if (plugin.state === 'degraded') plugin.setState('ready');
-        },
-        () => {},
-      );
     }
+    // When the list arrives after all, the plugin is ready again (and clients re-list).
+    listing.then(
+      () => {
+        if (plugin.state === 'degraded') plugin.setState('ready');
+      },
+      () => {},
+    );
     const last = plugin.catalog.lastGood(kind);
     return last ? { plugin, items: last } : undefined;
   }
@@ -170,7 +171,8 @@ function isServing(plugin: Plugin): boolean {
 }
 
 function notServing(plugin: Plugin): RpcError {
-  const why = plugin.state === 'loading' ? 'is still loading' : `is ${plugin.state}${plugin.lastError ? `: ${plugin.lastError}` : ''}`;
+  const reason = plugin.lastError?.startsWith(`${plugin.label}: `) ? plugin.lastError.slice(plugin.label.length + 2) : plugin.lastError;
+  const why = plugin.state === 'loading' ? 'is still loading' : `is ${plugin.state}${reason ? `: ${reason}` : ''}`;
   return new RpcError(RpcCodes.InternalError, `${plugin.label} ${why}`, { plugin: plugin.prefix, state: plugin.state });
 }
 

@@ -422,7 +422,9 @@ export class PluginLifecycle {
     plugin.setState('ready'); // while its retry is still on record, so this is not taken for a recovery to probe
     this.#retries.delete(plugin);
     if (wasUnavailable) plugin.log.info(`${plugin.label} is available`);
-    if (changed.length) this.#options.onListChanged(changed);
+    // Clients listed without it while it was unavailable: they re-list it all.
+    const announce = wasUnavailable ? groupsWithItems(plugin.counts) : changed;
+    if (announce.length) this.#options.onListChanged(announce);
   }
 
   #stopRetrying(plugin: Plugin): void {

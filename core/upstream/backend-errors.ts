@@ -55,6 +55,13 @@ export function backendError(error: unknown, { plugin, method, retiredBecause }:
   const data = { plugin: plugin.prefix };
   if (error instanceof RpcError) return error;
   if (error instanceof SwitchboardError) {
+    const cause = error.cause;
+    if (cause instanceof McpError && cause.code === RpcCodes.RequestTimeout && isTimeoutData(cause.data)) {
+      return new RpcError(RpcCodes.RequestTimeout, `${label} did not answer initialize within ${cause.data.timeout} ms (opening a backend session for ${method})`, {
+        ...data,
+        timeoutMs: cause.data.timeout,
+      });
+    }
     return new RpcError(RpcCodes.InternalError, plugin.scrub(error.message), { ...data, reason: error.code });
   }
   if (error instanceof McpError) {

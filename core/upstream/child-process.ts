@@ -32,8 +32,9 @@ export interface ChildOptions {
 const GRACE_MS = 2000;
 /** After the process exits, how long its output may still drain before the transport ends. */
 const DRAIN_MS = 200;
-/** stderr lines longer than this are cut (a process that floods stderr must not flood the log). */
+/** stderr lines longer than this are cut, and past this many a second dropped (and counted): a process that floods stderr must not flood the log. */
 const MAX_STDERR_LINE = 2000;
+const MAX_STDERR_LINES_PER_SECOND = 100;
 
 export class ChildProcessTransport implements Transport {
   onclose?: () => void;
@@ -113,9 +114,9 @@ export class ChildProcessTransport implements Transport {
           this.onmessage?.(message);
         }
       });
-      createInterface({ input: child.stderr! }).on('line', (line) =>
-        log.info({ pid: child.pid, stream: 'stderr' }, line.length > MAX_STDERR_LINE ? `${line.slice(0, MAX_STDERR_LINE)}...` : line),
-      );
+      const stderr = stderrLogger(log, child.pid);
+      createInterface({ input: child.stderr! }).on('line', stderr.line);
+      child.once('close', stderr.flush);
     });
   }
 
@@ -151,6 +152,38 @@ export class ChildProcessTransport implements Transport {
     this.#running = false;
     this.onclose?.();
   }
+}
+
+/** Logs a child's stderr line by line, at most MAX_STDERR_LINES_PER_SECOND, counting what it drops. */
+function stderrLogger(log: Logger, pid: number | undefined): { line: (line: string) => void; flush: () => void } {
+  let second = 0;
+  let logged = 0;
+  let dropped = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (dropped) log.warn({ pid, stream: 'stderr', dropped }, `${dropped} stderr line(s) not logged (more than ${MAX_STDERR_LINES_PER_SECOND} a second)`);
+    dropped = 0;
+  };
+  return {
+    line: (line) => {
+      const now = Math.floor(Date.now() / 1000);
+      if (now !== second) {
+        flush();
+        second = now;
+        logged = 0;
+      }
+      if (logged >= MAX_STDERR_LINES_PER_SECOND) {
+        // Counted, and reported at the end of this second even if no other line comes.
+        if (dropped++ === 0) timer = setTimeout(flush, 1000 - (Date.now() % 1000)).unref();
+        return;
+      }
+      logged++;
+      log.info({ pid, stream: 'stderr' }, line.length > MAX_STDERR_LINE ? `${line.slice(0, MAX_STDERR_LINE)}...` : line);
+    },
+    flush,
+  };
 }
 
 /** Sends `signal` to the process group led by `pid` (a command plugin's process and all it started). */
