@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -100,6 +100,22 @@ test('a hung command plugin holds up neither start-up nor anyone else: the port 
     } finally {
       await close();
     }
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a hung command plugin whose folder is removed: its process ends within seconds, not at its timeout', async () => {
+  const dir = await pluginDir({ hang: { prefix: 'hang', command: HANG } });
+  const proxy = await startProxy({ pluginDirs: [dir], loadTimeoutMs: 60_000, watch: true, watchDebounceMs: 100, settled: false });
+  try {
+    const plugin = await until(() => proxy.switchboard.registry.get('hang'), 'the plugin to be loading');
+    const pids = await until(() => (plugin.processes.size ? [...plugin.processes] : undefined), 'its process to start');
+    const removed = Date.now();
+    await rm(join(dir, 'hang'), { recursive: true });
+    for (const pid of pids) assert.ok(await gone(pid, 8000), `process ${pid} outlived its plugin`);
+    assert.ok(Date.now() - removed < 8000);
+    assert.equal(proxy.switchboard.registry.get('hang'), undefined);
   } finally {
     await proxy.close();
   }

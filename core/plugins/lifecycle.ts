@@ -73,6 +73,8 @@ interface Entry {
   queue: Promise<unknown>;
   /** Lists as last probed, to tell clients only what changed. */
   lists?: Fingerprints;
+  /** Its folder is gone: whatever is still loading or probing for it is given up. */
+  removed?: boolean;
 }
 
 type Loader = (version: number) => Promise<PluginManifest>;
@@ -90,6 +92,8 @@ export class PluginLifecycle {
   readonly #monitors = new Map<Plugin, Backend>();
   /** Plugin versions being retired, whose processes may still run. */
   readonly #retiring = new Set<Plugin>();
+  /** Gives up every probe of a plugin (it is retired or displaced, or the proxy closes). */
+  readonly #probes = new Map<Plugin, AbortController>();
   #nextOrder = 0;
   #starting = true;
   #closed = false;
@@ -122,6 +126,9 @@ export class PluginLifecycle {
   unmount(sourceId: string, reason: string): Promise<void> {
     const entry = this.#entries.get(sourceId);
     if (!entry) return Promise.resolve();
+    // A probe in progress (a backend that hangs, say) is given up now, not at its timeout.
+    entry.removed = true;
+    for (const plugin of [entry.plugin, entry.candidate]) if (plugin) this.#stopRetrying(plugin);
     const run = entry.queue.then(async () => {
       this.#entries.delete(sourceId);
       this.#options.secrets?.delete(sourceId);
@@ -178,6 +185,8 @@ export class PluginLifecycle {
     this.#closed = true;
     for (const { timer } of this.#retries.values()) clearTimeout(timer);
     this.#retries.clear();
+    for (const giveUp of this.#probes.values()) giveUp.abort();
+    this.#probes.clear();
     const monitors = [...this.#monitors.values()];
     this.#monitors.clear();
     await Promise.all(monitors.map((monitor) => monitor.close()));
@@ -216,6 +225,7 @@ export class PluginLifecycle {
     const refusal = this.#options.registry.refusal(plugin, previous);
     if (refusal) return this.#failed(entry, refusal);
     const probed = await this.#probe(plugin);
+    if (entry.removed) return probed instanceof SwitchboardError ? undefined : void probed.monitor.close();
     if (probed instanceof SwitchboardError) return this.#failed(entry, probed);
     if (this.#closed || entry.plugin !== previous || this.#entries.get(entry.source.id) !== entry) return void probed.monitor.close();
     try {
@@ -268,7 +278,7 @@ export class PluginLifecycle {
   /** Probes a plugin that holds its prefix: ready, unavailable (retried), or failed (given up). */
   async #activate(entry: Entry, plugin: Plugin): Promise<SwitchboardError | undefined> {
     const probed = await this.#probe(plugin);
-    if (this.#closed || entry.plugin !== plugin) {
+    if (this.#closed || entry.removed || entry.plugin !== plugin) {
       if (!(probed instanceof SwitchboardError)) void probed.monitor.close();
       return undefined; // displaced, reloaded or removed meanwhile, or the proxy is closing
     }
@@ -346,15 +356,23 @@ export class PluginLifecycle {
   }
 
   #probe(plugin: Plugin) {
-    return probe(plugin, {
+    let giveUp = this.#probes.get(plugin);
+    if (!giveUp) this.#probes.set(plugin, (giveUp = new AbortController()));
+    const probing = probe(plugin, {
       clientInfo: this.#options.clientInfo,
       timeoutMs: this.#options.loadTimeoutMs,
+      signal: giveUp.signal,
       onListChanged: (changed, kinds) => {
         // The backend's lists changed for everyone: the shared lists go, clients re-list.
         changed.catalog.invalidate(kinds);
         if (this.#options.registry.get(changed.prefix) === changed) this.#options.onListChanged(groupsOf(kinds));
       },
     });
+    // A version that did not make it (a failed reload) leaves nothing behind.
+    void probing.finally(() => {
+      if (![...this.#entries.values()].some((e) => e.plugin === plugin)) this.#probes.delete(plugin);
+    });
+    return probing;
   }
 
   /** Keeps `monitor` as the plugin's open connection, and follows the plugin's state changes. */
@@ -427,9 +445,12 @@ export class PluginLifecycle {
     if (announce.length) this.#options.onListChanged(announce);
   }
 
+  /** No more probes of `plugin`: the retry timer stops, a probe in progress ends now (its process too). */
   #stopRetrying(plugin: Plugin): void {
     clearTimeout(this.#retries.get(plugin)?.timer);
     this.#retries.delete(plugin);
+    this.#probes.get(plugin)?.abort();
+    this.#probes.delete(plugin);
   }
 }
 

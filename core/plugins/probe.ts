@@ -24,6 +24,8 @@ export type Fingerprints = Record<ListGroup, string>;
 export interface ProbeOptions {
   clientInfo: Implementation;
   timeoutMs: number;
+  /** Aborting gives the probe up at once (the plugin was removed, or the proxy is closing). */
+  signal?: AbortSignal;
   /** The backend announced that lists changed (for every client, as far as the proxy can tell). */
   onListChanged: (plugin: Plugin, kinds: ListKind[]) => void;
 }
@@ -55,14 +57,20 @@ export async function probe(plugin: Plugin, options: ProbeOptions): Promise<{ mo
       resources: JSON.stringify([resources, resourceTemplates]),
     };
   })();
+  const abandon = () => void monitor.close();
+  options.signal?.addEventListener('abort', abandon, { once: true });
   try {
+    if (options.signal?.aborted) throw new Error('given up');
     const fingerprints = await withTimeout(attempt, options.timeoutMs, `did not answer within ${options.timeoutMs} ms (loadTimeoutMs)`);
+    if (options.signal?.aborted) throw new Error('given up');
     return { monitor, fingerprints };
   } catch (error) {
     void monitor.close();
     attempt.catch(() => {});
     if (error instanceof SwitchboardError) return error;
     return new SwitchboardError('SB_BACKEND_UNAVAILABLE', plugin.scrub(`${plugin.label}: ${messageOf(error)}`), { cause: error, culprit: plugin.source.display });
+  } finally {
+    options.signal?.removeEventListener('abort', abandon);
   }
 }
 

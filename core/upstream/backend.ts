@@ -94,6 +94,8 @@ export class Backend implements ProcessHolder {
   #connectedBefore = false;
   readonly #restarts = new RestartBackoff();
   #restartTimer?: NodeJS.Timeout;
+  /** Aborted by close(): a connection still opening is given up (its process ends) at once. */
+  readonly #closing = new AbortController();
   /** When this session last sent the backend a request (the process budget evicts the least recent). */
   lastUsed = Date.now();
 
@@ -114,6 +116,7 @@ export class Backend implements ProcessHolder {
           capabilities: this.#peer.clientCapabilities(),
           clientInfo: this.#peer.clientInfo(),
           setup: (client) => this.#route(client),
+          signal: this.#closing.signal,
         });
       });
       this.#connection = opening;
@@ -132,6 +135,7 @@ export class Backend implements ProcessHolder {
         },
         (error: unknown) => {
           this.#forget(opening);
+          if (this.#closed) return; // given up on purpose, not the backend's fault
           const unavailable = error instanceof SwitchboardError && error.code === 'SB_BACKEND_UNAVAILABLE';
           if (unavailable && (this.plugin.state === 'ready' || this.plugin.state === 'degraded')) this.plugin.setState('unavailable', error.message);
         },
@@ -325,6 +329,7 @@ export class Backend implements ProcessHolder {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     clearTimeout(this.#restartTimer);
     const connection = this.#connection;
     this.#forget(connection);

@@ -34,7 +34,7 @@ export async function connectCommand(plugin: Plugin, options: ConnectOptions): P
   });
   const client = newClient(plugin, options);
   try {
-    await client.connect(transport, { timeout: plugin.timeoutMs });
+    await client.connect(transport, { timeout: plugin.timeoutMs, signal: options.signal });
   } catch (error) {
     await transport.close().catch(() => {});
     slot.release();

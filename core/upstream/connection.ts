@@ -17,6 +17,8 @@ export interface ConnectOptions {
   clientInfo: Implementation;
   /** Installs handlers on the client before it connects (backend-to-client traffic). */
   setup?: (client: Client) => void;
+  /** Aborting gives up connecting at once (the backend session was closed while it opened). */
+  signal?: AbortSignal;
 }
 
 export interface Connection {

@@ -20,7 +20,7 @@ export async function connectInProcess(plugin: Plugin, options: ConnectOptions):
   const client = newClient(plugin, options);
   try {
     await server.connect(serverSide);
-    await client.connect(clientSide, { timeout: plugin.timeoutMs });
+    await client.connect(clientSide, { timeout: plugin.timeoutMs, signal: options.signal });
   } catch (error) {
     await server.close().catch(() => {});
     throw new SwitchboardError('SB_PLUGIN_FACTORY', `${plugin.label}: server failed to initialize: ${messageOf(error)}`, {

@@ -29,7 +29,7 @@ export async function connectRemote(plugin: Plugin, options: ConnectOptions): Pr
         ? new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchWithOwnSignal })
         : new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: withHeaders(headers) } });
     try {
-      await client.connect(transport, { timeout: plugin.timeoutMs });
+      await client.connect(transport, { timeout: plugin.timeoutMs, signal: options.signal });
       plugin.remoteTransport = kind;
       return {
         client,
