@@ -159,7 +159,7 @@ test('a dead backend gets a clear error naming the plugin; everyone else is serv
     assert.ok(!tools.some((t) => t.startsWith('dead_')), 'nothing of the dead plugin is listed');
     assert.ok(tools.includes('remote_whoami'), 'the other plugins are listed');
     await assert.rejects(client.callTool({ name: 'dead_anything' }), (error: McpError) => {
-      assert.match(error.message, /plugin "dead" \(.*dead\): cannot reach http:\/\/127\.0\.0\.1:\d+\/mcp: fetch failed \(ECONNREFUSED\)/);
+      assert.match(error.message, /plugin "dead" \(.*dead\) is unavailable: cannot reach http:\/\/127\.0\.0\.1:\d+\/mcp: fetch failed \(ECONNREFUSED\)/);
       return true;
     });
     assert.equal(textOf(await client.callTool({ name: 'remote_shout', arguments: { text: 'ok' } })), 'OK');
