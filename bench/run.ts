@@ -1,156 +1,167 @@
 /**
- * `npm run bench`: what the proxy costs, in figures.
+ * `npm run bench`: what the proxy costs and whether it gives memory back, in figures.
  *
- * Starts the tests' remote fixture server and the proxy as real processes (the proxy with the
- * example plugin in-process and the fixture as a remote plugin), then measures with the
- * official SDK client:
+ * Every part starts its own proxy as a real process (`node [--expose-gc --inspect=0] --import
+ * tsx core/main.ts serve --port 0 --host 127.0.0.1 --log-format json --plugins DIR`, with the
+ * example plugin in-process and a remote plugin), measures from outside, and stops it:
  *
- *   1. latency of tools/call: direct to the remote server, through the proxy to it, and to the
- *      in-process example plugin (p50/p90/p99 over sequential calls);
- *   2. throughput: calls per second with 32 calls in flight;
- *   3. memory: the proxy's resident set size with 0 sessions and with SESSIONS (default 1000)
- *      concurrent client sessions, each having listed tools and called both plugins.
+ *   latency    tools/call latency and throughput, RSS idle and with live SDK sessions (latency.ts)
+ *   retention  heap after forced GC kept per forwarded call and per closed session (retention.ts)
+ *   idle       RSS with 1,000 idle sessions, target <= 150 MB (sessions.ts)
+ *   cycles     RSS before/after 10,000 sessions opened, used once and closed, target < 10 % (sessions.ts)
+ *   catalog    a 5,000-tool plugin, in-process and remote, 200 sessions listing it all and
+ *              calling a tool, target <= 300 MB (catalog.ts)
+ *   soak       mixed load for a duration; RSS, heap and open descriptors before/after (soak.ts);
+ *              only with --soak
  *
- *   npm run bench [-- --sessions 1000 --calls 2000]
+ * Each figure is printed with its target beside it; all go to a JSON file (default
+ * .tmp/bench.json) and a closing Markdown table.
+ *
+ *   npm run bench                          everything but the soak, full size (about 10 minutes)
+ *   npm run bench -- --quick               everything at small sizes (a minute or two)
+ *   npm run bench -- --only idle,cycles    some parts (latency, retention, idle, cycles, catalog)
+ *   npm run bench -- --soak 10m            the soak alone (s, m or h); add --only to run parts too
+ *   npm run bench -- --sessions 200 --calls 500 --idle-sessions 500 --cycles 2000 --tools 2000
+ *                   --catalog-sessions 100 --retention-calls 2000 --retention-sessions 300
+ *   npm run bench -- --out FILE --strict   JSON elsewhere; exit 1 if a target is missed
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { fetchWithOwnSignal } from '../core/upstream/fetch.ts';
+import { catalogBench } from './catalog.ts';
+import { latencyBench } from './latency.ts';
+import { removeTempDirs } from './plugin-dirs.ts';
+import { ROOT, stopAll } from './processes.ts';
+import { Results } from './report.ts';
+import { retentionBench } from './retention.ts';
+import { cyclesBench, idleSessionsBench } from './sessions.ts';
+import { parseDuration, soakBench } from './soak.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { sessions: { type: 'string', default: '1000' }, calls: { type: 'string', default: '2000' } } });
-const SESSIONS = Number(values.sessions);
-const CALLS = Number(values.calls);
-const children: ChildProcess[] = [];
+const PARTS = ['latency', 'retention', 'idle', 'cycles', 'catalog'] as const;
+type Part = (typeof PARTS)[number];
 
-function start(args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk;
-      const match = output.match(ready);
-      if (match) resolve({ child, url: match[1]!, output: () => output });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)));
-  });
-}
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    soak: { type: 'string' },
+    out: { type: 'string', default: '.tmp/bench.json' },
+    strict: { type: 'boolean', default: false },
+    sessions: { type: 'string' },
+    calls: { type: 'string' },
+    'idle-sessions': { type: 'string' },
+    cycles: { type: 'string' },
+    tools: { type: 'string' },
+    'catalog-sessions': { type: 'string' },
+    'retention-calls': { type: 'string' },
+    'retention-sessions': { type: 'string' },
+  },
+});
 
-async function rssKiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]);
-}
+const quick = values.quick;
+const size = (flag: string | undefined, full: number, small: number) => {
+  const n = flag === undefined ? (quick ? small : full) : Number(flag);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`not a positive whole number: ${flag}`);
+  return n;
+};
+const retentionSessions = size(values['retention-sessions'], 1000, 100);
+const cycles = size(values.cycles, 10_000, 500);
+const sizes = {
+  latency: { calls: size(values.calls, 2000, 200), sessions: size(values.sessions, 1000, 100) },
+  retention: {
+    calls: size(values['retention-calls'], 5000, 1000),
+    warmCalls: quick ? 1000 : 1500,
+    sessions: retentionSessions,
+    warmSessions: Math.max(20, Math.round(retentionSessions / 10)),
+  },
+  idle: size(values['idle-sessions'], 1000, 100),
+  cycles: { cycles, warmCycles: Math.max(100, Math.round(cycles / 10)), concurrency: 4 },
+  catalog: { tools: size(values.tools, 5000, 1000), sessions: size(values['catalog-sessions'], 200, 20) },
+};
 
-async function connect(url: string): Promise<{ client: Client; close: () => Promise<void> }> {
-  const client = new Client({ name: 'bench', version: '1.0.0' });
-  // The proxy's own fetch for remote backends, so the load generator does not pile up abort listeners either.
-  const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchWithOwnSignal });
-  await client.connect(transport);
-  return {
-    client,
-    close: async () => {
-      await transport.terminateSession().catch(() => {});
-      await client.close();
-    },
-  };
-}
+const only = values.only?.split(',').map((part) => part.trim());
+for (const part of only ?? []) if (!PARTS.includes(part as Part)) throw new Error(`--only: unknown part "${part}" (parts: ${PARTS.join(', ')})`);
+const soakSeconds = values.soak === undefined ? undefined : parseDuration(values.soak);
+// --soak alone runs just the soak; the other parts run unless it was asked for without --only.
+const parts: readonly Part[] = only ? (only as Part[]) : soakSeconds === undefined ? PARTS : [];
 
-function percentiles(samples: number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(2);
-  return `p50 ${at(50)} ms, p90 ${at(90)} ms, p99 ${at(99)} ms`;
-}
+const runners: Record<Part, (results: Results) => Promise<void>> = {
+  latency: (results) => latencyBench(results, sizes.latency),
+  retention: (results) => retentionBench(results, sizes.retention),
+  idle: (results) => idleSessionsBench(results, sizes.idle),
+  cycles: (results) => cyclesBench(results, sizes.cycles),
+  catalog: async (results) => {
+    await catalogBench(results, sizes.catalog, 'in-process');
+    await catalogBench(results, sizes.catalog, 'remote');
+  },
+};
 
-async function latency(client: Client, name: string, args: Record<string, unknown>, n: number): Promise<number[]> {
-  for (let i = 0; i < 50; i++) await client.callTool({ name, arguments: args }); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const started = performance.now();
-    await client.callTool({ name, arguments: args });
-    samples.push(performance.now() - started);
+function gitState(): { commit?: string; uncommittedCore?: boolean } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const core = execFileSync('git', ['status', '--porcelain', '--', 'core'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return { commit, uncommittedCore: core !== '' };
+  } catch {
+    return {};
   }
-  return samples;
-}
-
-async function throughput(client: Client, name: string, args: Record<string, unknown>, total: number, inFlight = 32): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (next++ < total) await client.callTool({ name, arguments: args });
-    }),
-  );
-  return total / ((performance.now() - started) / 1000);
 }
 
 async function main(): Promise<void> {
-  const remote = await start(['--import', 'tsx', 'test/fixtures/remote-server.ts'], /listening (http:\S+)/, { PORT: '0' });
-  const dir = await mkdtemp(join(tmpdir(), 'switchboard-bench-'));
-  await mkdir(join(dir, 'remote'));
-  await writeFile(join(dir, 'remote', 'index.js'), `export default { prefix: 'remote', remote: { url: ${JSON.stringify(remote.url)} } };\n`);
-  const proxy = await start(
-    ['--import', 'tsx', 'core/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--plugins', dir],
-    /"msg":"serving[^"]*? at (http:[^"]+)"/,
+  const started = new Date();
+  const results = new Results();
+  const git = gitState();
+  console.log(
+    `node ${process.version}, ${cpus().length} cores, ${quick ? 'quick sizes' : 'full sizes'}; commit ${git.commit?.slice(0, 7) ?? '?'}${git.uncommittedCore ? ' with uncommitted changes in core/' : ''}`,
   );
-  const pid = proxy.child.pid!;
-  console.log(`node ${process.version}, ${SESSIONS} sessions, ${CALLS} calls per latency run\n`);
+  console.log(`parts: ${[...parts, ...(soakSeconds !== undefined ? [`soak ${soakSeconds} s`] : [])].join(', ')}`);
 
-  const direct = await connect(remote.url);
-  const through = await connect(proxy.url);
-  const args = { text: 'benchmark' };
-  const directSamples = await latency(direct.client, 'shout', args, CALLS);
-  const proxiedSamples = await latency(through.client, 'remote_shout', args, CALLS);
-  const inProcessSamples = await latency(through.client, 'example_hello_world', {}, CALLS);
-  console.log('tools/call latency (sequential, one session)');
-  console.log(`  direct to the remote server      ${percentiles(directSamples)}`);
-  console.log(`  through the proxy to it          ${percentiles(proxiedSamples)}`);
-  console.log(`  through the proxy, in-process    ${percentiles(inProcessSamples)}`);
-  const median = (s: number[]) => [...s].sort((a, b) => a - b)[Math.floor(s.length / 2)]!;
-  console.log(`  proxy overhead on a remote call  ${(median(proxiedSamples) - median(directSamples)).toFixed(2)} ms (median)\n`);
-
-  console.log('throughput (one session, 32 calls in flight)');
-  console.log(`  direct to the remote server      ${(await throughput(direct.client, 'shout', args, CALLS)).toFixed(0)} calls/s`);
-  console.log(`  through the proxy to it          ${(await throughput(through.client, 'remote_shout', args, CALLS)).toFixed(0)} calls/s`);
-  console.log(`  through the proxy, in-process    ${(await throughput(through.client, 'example_hello_world', {}, CALLS)).toFixed(0)} calls/s\n`);
-  await direct.close();
-  await through.close();
-
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const idle = await rssKiB(pid);
-  const sessions: Array<{ client: Client; close: () => Promise<void> }> = [];
-  const started = performance.now();
-  for (let i = 0; i < SESSIONS; i += 50) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(50, SESSIONS - i) }, async () => {
-        const session = await connect(proxy.url);
-        await session.client.listTools();
-        await session.client.callTool({ name: 'example_hello_world' });
-        await session.client.callTool({ name: 'remote_shout', arguments: args });
-        return session;
-      }),
-    );
-    sessions.push(...batch);
+  for (const part of parts) {
+    try {
+      await runners[part](results);
+    } catch (error) {
+      results.fail(part, error);
+      await stopAll(); // whatever the failed part left running
+    }
   }
-  const opened = (performance.now() - started) / 1000;
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const loaded = await rssKiB(pid);
-  console.log(`memory (proxy process RSS)`);
-  console.log(`  idle                             ${(idle / 1024).toFixed(1)} MiB`);
-  console.log(`  ${SESSIONS} live sessions, each with an in-process and a remote backend session`);
-  console.log(`                                   ${(loaded / 1024).toFixed(1)} MiB (${((loaded - idle) / SESSIONS).toFixed(1)} KiB per session)`);
-  console.log(`  opening them (initialize, tools/list, 2 calls each, 50 at a time) took ${opened.toFixed(1)} s`);
-  await Promise.all(sessions.map((s) => s.close()));
-  const warnings = proxy.output().split('\n').filter((line) => /Warning/.test(line) && !line.startsWith('{'));
-  console.log(`\nproxy process warnings: ${warnings.length}${warnings.length ? `\n  ${warnings.slice(0, 3).join('\n  ')}` : ''}`);
+  if (soakSeconds !== undefined) {
+    try {
+      await soakBench(results, soakSeconds);
+    } catch (error) {
+      results.fail('soak', error);
+    }
+  }
+
+  const seconds = (Date.now() - started.getTime()) / 1000;
+  console.log(`\n${results.table()}\n`);
+  const out = resolve(ROOT, values.out!);
+  await mkdir(dirname(out), { recursive: true });
+  const report = {
+    startedAt: started.toISOString(),
+    seconds,
+    node: process.version,
+    cores: cpus().length,
+    git,
+    argv: process.argv.slice(2),
+    sizes: { ...Object.fromEntries(parts.map((part) => [part, sizes[part]])), ...(soakSeconds !== undefined && { soak: { seconds: soakSeconds } }) },
+    figures: Object.fromEntries(results.figures.map((f) => [f.key, { measure: f.measure.trim(), value: f.value, unit: f.unit, text: f.text, target: f.target?.text, pass: f.pass }])),
+    missed: results.missed.map((f) => f.key),
+    failures: results.failures,
+  };
+  await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+  const missed = results.missed;
+  console.log(`${results.figures.length} figures, ${missed.length} targets missed${missed.length ? ` (${missed.map((f) => f.key).join(', ')})` : ''}, ${results.failures.length} parts failed; took ${(seconds / 60).toFixed(1)} min`);
+  console.log(`JSON: ${out}`);
+  if (results.failures.length || (values.strict && missed.length)) process.exitCode = 1;
+}
+
+// Ctrl-C (or a CI timeout) must not leave proxies behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the benchmark's processes`);
+    void Promise.all([stopAll(), removeTempDirs()]).finally(() => process.exit(130));
+  });
 }
 
 main()
@@ -158,6 +169,7 @@ main()
     console.error(error);
     process.exitCode = 1;
   })
-  .finally(() => {
-    for (const child of children) child.kill('SIGTERM');
+  .finally(async () => {
+    await stopAll();
+    await removeTempDirs();
   });
