@@ -12,15 +12,28 @@
  * standalone GET stream) never inherit the request that happened to open them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCRequest, Notification, RequestId, Result } from '@modelcontextprotocol/sdk/types.js';
 
 export interface RequestScope {
-  /** The client session the request came from. */
+  /** The client session the request came from (a 2025 session), or `stateless` (a 2026 request). */
   readonly sessionId: string;
   /** The client's JSON-RPC id for the request. */
   readonly requestId: RequestId;
   /** True once the proxy has answered; later messages no longer belong to the request's stream. */
   done: boolean;
+  /** A 2026 request (no session): where the backend's messages about it go. */
+  stateless?: StatelessSink;
+}
+
+/**
+ * Where a backend's messages about a stateless (2026-era) request go. A request may span several
+ * HTTP exchanges (an `input_required` round trip), so the current one is swapped in on each.
+ */
+export interface StatelessSink {
+  /** Sends a notification related to the request (progress, a log message) on its current stream. */
+  notify(notification: Notification): Promise<void>;
+  /** The backend asks the client something in the middle of the request (a 2025-era backend). */
+  ask(request: JSONRPCRequest, signal: AbortSignal): Promise<Result>;
 }
 
 export const requestScope = new AsyncLocalStorage<RequestScope>();

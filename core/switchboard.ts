@@ -20,6 +20,10 @@ import { watchPluginDirs, type Watcher } from './plugins/watch.ts';
 import { ClientSession } from './downstream/session.ts';
 import { SessionStore } from './downstream/sessions.ts';
 import { Router } from './downstream/router.ts';
+import { ModernFrontDoor } from './downstream/modern/front-door.ts';
+import { safeExposeUri } from './downstream/to-client.ts';
+import { SharedBackends } from './upstream/shared.ts';
+import { groupsOf, type ListGroup } from './plugins/probe.ts';
 import { createApp, RequestTracker } from './http/app.ts';
 import { signalProcessGroup } from './upstream/child-process.ts';
 import { resolveSettings, type Settings } from './config/settings.ts';
@@ -82,6 +86,21 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   const requests = new RequestTracker();
   const router = new Router({ registry, pageSize: settings.pageSize, listTimeoutMs: settings.listTimeoutMs });
   let closing: Promise<void> | undefined;
+  // Stateless (2026) clients share backend sessions with plugins spoken to in the 2025 era.
+  const shared = new SharedBackends({
+    clientInfo: SERVER_INFO,
+    onListChanged: (plugin, kinds) => {
+      plugin.catalog.invalidate(kinds);
+      if (registry.get(plugin.prefix) === plugin) announce(groupsOf(kinds));
+    },
+    onResourceUpdated: (plugin, uri) => modern.resourceUpdated(safeExposeUri(plugin.namespace, uri)),
+  });
+  const modern = new ModernFrontDoor({ router, shared, serverInfo: SERVER_INFO, log, inputTimeoutMs: settings.inputTimeoutMs, listTtlMs: settings.listTtlMs });
+  /** Every client hears that these lists changed: 2025 sessions, and 2026 clients listening. */
+  const announce = (groups: ListGroup[]) => {
+    for (const session of sessions.values()) void session.notifyListChanged(groups);
+    modern.listChanged(groups);
+  };
 
   const lifecycle = new PluginLifecycle({
     registry,
@@ -91,11 +110,9 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     loadTimeoutMs: settings.loadTimeoutMs,
     maxProcessesPerPlugin: settings.maxProcessesPerPlugin,
     secrets: options.secrets,
-    onListChanged: (groups) => {
-      for (const session of sessions.values()) void session.notifyListChanged(groups);
-    },
+    onListChanged: announce,
     retire: async (plugin, reason, graceMs) => {
-      await Promise.all([...sessions.values()].map((session) => session.retire(plugin, reason, graceMs)));
+      await Promise.all([...[...sessions.values()].map((session) => session.retire(plugin, reason, graceMs)), shared.retire(plugin, reason, graceMs)]);
     },
   });
 
@@ -146,6 +163,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     resumeGraceMs: settings.resumeGraceMs,
     log,
     isClosing: () => closing !== undefined,
+    modern,
     health: () => ({ plugins: registry.size, sessions: sessions.size }),
     readiness: () => ({ ready: lifecycle.ready && closing === undefined, plugins: lifecycle.statuses() }),
     newSession: (id) => new ClientSession({ id, router, serverInfo: SERVER_INFO, log }),
@@ -204,11 +222,14 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
             { reason: 'shutdown' },
           );
           for (const session of sessions.values()) session.endRequests(error);
+          modern.endRequests(error);
           await requests.drained(SHUTDOWN_FLUSH_MS);
         }
         const stopped = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
         await lifecycle.close();
         await sessions.endAll();
+        await modern.close();
+        await shared.close();
         for (const pid of lifecycle.processes()) signalProcessGroup(pid, 'SIGKILL');
         server?.closeAllConnections();
         await stopped;

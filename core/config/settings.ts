@@ -19,6 +19,10 @@ export interface Settings {
   requestTimeoutMs: number;
   /** How long a merged list waits for each plugin's list before serving its last good one. */
   listTimeoutMs: number;
+  /** 2026 clients: how long they may keep a list (`ttlMs`); those listening hear of changes sooner. */
+  listTtlMs: number;
+  /** 2026 clients: how long a call waits for the client to answer its `input_required` question. */
+  inputTimeoutMs: number;
   /** Items per page of the merged lists sent to clients (0: everything in one page). */
   pageSize: number;
   /** Accepted `Host`/`Origin` host names (DNS-rebinding protection); `*` accepts any. */
@@ -49,6 +53,8 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   maxSessions: 5000,
   requestTimeoutMs: 60_000,
   listTimeoutMs: 5000,
+  listTtlMs: 60_000,
+  inputTimeoutMs: 10 * 60 * 1000,
   pageSize: 500,
   allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
   maxBodyBytes: 4 * 1024 * 1024,
@@ -70,6 +76,8 @@ export const SETTING_SCHEMAS = {
   maxSessions: z.number().int().positive(),
   requestTimeoutMs: z.number().int().positive(),
   listTimeoutMs: z.number().int().positive(),
+  listTtlMs: z.number().int().min(0),
+  inputTimeoutMs: z.number().int().positive(),
   pageSize: z.number().int().min(0),
   allowedHosts: z.array(z.string().min(1)),
   maxBodyBytes: z.number().int().positive(),

@@ -26,6 +26,8 @@ import { RpcCodes, RpcError, messageOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Router } from './router.ts';
 import { advertisedCapabilities, combinedInstructions } from './capabilities.ts';
+import { toClient } from './to-client.ts';
+import { checkNamedParams, contentsToClient } from './forwarding.ts';
 
 export interface SessionOptions {
   id: string;
@@ -156,7 +158,7 @@ export class ClientSession implements BackendPeer {
   }
 
   async onBackendRequest(backend: Backend, request: JSONRPCRequest, signal: AbortSignal): Promise<Result> {
-    const params = request.params === undefined ? undefined : this.#toClient(backend.plugin, request.method, request.params as Params);
+    const params = request.params === undefined ? undefined : toClient(backend.plugin, request.method, request.params as Params);
     try {
       return await this.server.request({ method: request.method, params }, ResultSchema, {
         relatedRequestId: this.#relatedRequestId(),
@@ -169,7 +171,7 @@ export class ClientSession implements BackendPeer {
   }
 
   async onBackendNotification(backend: Backend, notification: Notification): Promise<void> {
-    const params = notification.params === undefined ? undefined : this.#toClient(backend.plugin, notification.method, notification.params as Params);
+    const params = notification.params === undefined ? undefined : toClient(backend.plugin, notification.method, notification.params as Params);
     const relatedRequestId = this.#relatedRequestId();
     try {
       await this.server.notification({ method: notification.method, params } as Notification, relatedRequestId === undefined ? {} : { relatedRequestId });
@@ -241,11 +243,7 @@ export class ClientSession implements BackendPeer {
   }
 
   async #forwardNamed(kind: 'tools' | 'prompts', method: string, params: Params, extra: Extra): Promise<Result> {
-    const exposed = params.name;
-    if (typeof exposed !== 'string') throw new RpcError(RpcCodes.InvalidParams, `${method}: "name" must be a string`);
-    if (params.arguments !== undefined && !isPlainObject(params.arguments)) {
-      throw new RpcError(RpcCodes.InvalidParams, `${method}: "arguments" must be an object (of argument names and values), not ${typeName(params.arguments)}`);
-    }
+    const exposed = checkNamedParams(method, params);
     const { backend, name } = await this.#router.routeName(kind, exposed, this);
     const result = await backend.request(method, { ...params, name }, this.#forwardOptions(params, extra));
     const task = (result as { task?: { taskId?: unknown } }).task;
@@ -280,15 +278,8 @@ export class ClientSession implements BackendPeer {
     if (typeof exposed !== 'string') throw new RpcError(RpcCodes.InvalidParams, `${method}: "uri" must be a string`);
     const { backend, uri } = this.#router.routeUri(exposed, this);
     const result = await backend.request(method, { ...params, uri }, this.#forwardOptions(params, extra));
-    if (method !== 'resources/read' || !Array.isArray(result.contents)) return result;
     // Contents carry the URI they were read from: give the client its own spelling back.
-    const namespace = backend.plugin.namespace;
-    return {
-      ...result,
-      contents: result.contents.map((content: Record<string, unknown>) =>
-        typeof content.uri === 'string' ? { ...content, uri: content.uri === uri ? exposed : safeExposeUri(namespace, content.uri) } : content,
-      ),
-    };
+    return method === 'resources/read' ? contentsToClient(backend.plugin, result, uri, exposed) : result;
   }
 
   async #complete(params: Params, extra: Extra): Promise<Result> {
@@ -346,39 +337,6 @@ export class ClientSession implements BackendPeer {
     };
   }
 
-  /** Backend-to-client params with the backend's names and URIs put into its namespace. */
-  #toClient(plugin: Plugin, method: string, params: Params): Params {
-    switch (method) {
-      case 'notifications/resources/updated':
-        return typeof params.uri === 'string' ? { ...params, uri: safeExposeUri(plugin.namespace, params.uri) } : params;
-      case 'notifications/message': {
-        // The logger names the plugin: `prefix` or `prefix/backend-logger` (unchanged without a prefix).
-        if (plugin.prefix === '') return params;
-        const logger = typeof params.logger === 'string' && params.logger !== '' ? `${plugin.prefix}/${params.logger}` : plugin.prefix;
-        return { ...params, logger };
-      }
-      default:
-        return params;
-    }
-  }
-}
-
-function safeExposeUri(namespace: Plugin['namespace'], uri: string): string {
-  try {
-    return namespace.exposeUri(uri);
-  } catch {
-    return uri;
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
 }
 
 /** An error from the client's side, with the SDK's "MCP error N:" wrapping removed. */

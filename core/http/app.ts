@@ -8,6 +8,8 @@ import parseBody from 'co-body';
 import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { classifyInboundRequest } from '@modelcontextprotocol/server';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientSession } from '../downstream/session.ts';
 import type { SessionStore } from '../downstream/sessions.ts';
 import type { Logger } from '../log.ts';
@@ -34,6 +36,8 @@ export interface HttpOptions {
   requests: RequestTracker;
   /** True once shutdown began: new requests are refused with 503. */
   isClosing: () => boolean;
+  /** Serves 2026-07-28 (stateless) requests. */
+  modern: { handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> };
 }
 
 /** Client requests (POSTs with JSON-RPC requests) in progress, and a way to wait for none. */
@@ -117,6 +121,23 @@ export function createApp(options: HttpOptions): Koa {
       if (nestingDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
         return rpcError(ctx, 400, RpcCodes.InvalidRequest, `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`, requestIdOf(body));
       }
+    }
+
+    // The 2026-07-28 era (a per-request envelope, no session) goes to its own front door; the
+    // SDK's classifier decides, as SDK v2 servers do. What it refuses, that front door answers.
+    const era = classifyInboundRequest({
+      httpMethod: ctx.method,
+      protocolVersionHeader: ctx.get('mcp-protocol-version') || undefined,
+      mcpMethodHeader: ctx.get('mcp-method') || undefined,
+      mcpNameHeader: ctx.get('mcp-name') || undefined,
+      body,
+    });
+    if (era.kind !== 'legacy') {
+      const finished = options.requests.start();
+      ctx.res.once('close', finished);
+      ctx.respond = false;
+      await options.modern.handle(ctx.req, ctx.res, body);
+      return;
     }
 
     const sessionId = ctx.get(SESSION_HEADER);

@@ -1,0 +1,265 @@
+/**
+ * The 2026-07-28 era, to clients: stateless requests. Each HTTP request is served by a fresh
+ * SDK v2 `Server` (createMcpHandler calls the factory once per request). The SDK does the
+ * protocol's own work: the envelope and header checks (-32602, -32020, -32022), removed methods
+ * (404, -32601), `server/discover`, `subscriptions/listen`, `resultType`, caching hints, and SSE
+ * for answers that come with notifications. The handlers here route through the same router as
+ * 2025 sessions, to backends chosen per request (see #backends).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+  InMemoryServerEventBus,
+  LOG_LEVEL_META_KEY,
+  Server,
+  createMcpHandler,
+  type McpHttpHandler,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import type { ClientCapabilities, Implementation, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
+import type { Router, Backends } from '../router.ts';
+import type { ListKind } from '../../catalog/plugin-catalog.ts';
+import type { Plugin } from '../../plugins/plugin.ts';
+import type { SharedBackends } from '../../upstream/shared.ts';
+import type { Backend } from '../../upstream/backend.ts';
+import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts';
+import { checkNamedParams, contentsToClient } from '../forwarding.ts';
+import { requestScope, type RequestScope, type StatelessSink } from '../../scope.ts';
+import { followSignals } from '../../signals.ts';
+import { InputGate, ParkedCalls, type Parked } from './input.ts';
+import { RpcCodes, RpcError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { ListGroup } from '../../plugins/probe.ts';
+
+export interface ModernOptions {
+  router: Router;
+  shared: SharedBackends;
+  serverInfo: Implementation;
+  log: Logger;
+  /** How long a call waits for a client to answer its `input_required` question. */
+  inputTimeoutMs: number;
+  /** How long clients may keep a list (`ttlMs` of list results); clients listening get `list_changed` sooner. */
+  listTtlMs: number;
+}
+
+type Ctx = ServerContext;
+type Params = Record<string, unknown>;
+
+const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+const LIST_METHODS: Record<ListKind, string> = {
+  tools: 'tools/list',
+  prompts: 'prompts/list',
+  resources: 'resources/list',
+  resourceTemplates: 'resources/templates/list',
+};
+
+export class ModernFrontDoor {
+  /** Where list and resource changes are published to clients' `subscriptions/listen` streams. */
+  readonly bus = new InMemoryServerEventBus();
+  readonly #options: ModernOptions;
+  readonly #handler: McpHttpHandler;
+  readonly #node: ReturnType<typeof toNodeHandler>;
+  readonly #parked: ParkedCalls;
+  /** Requests being answered, and how to end each with an error (shutdown). */
+  readonly #requests = new Set<(error: Error) => void>();
+
+  constructor(options: ModernOptions) {
+    this.#options = options;
+    this.#parked = new ParkedCalls({ expiresMs: options.inputTimeoutMs });
+    this.#handler = createMcpHandler(() => this.#server(), {
+      legacy: 'reject',
+      bus: this.bus,
+      onerror: (error) => options.log.debug({ err: error.message }, '2026-07-28 request failed'),
+    });
+    this.#node = toNodeHandler(this.#handler);
+  }
+
+  /** Serves one HTTP request of the 2026 era; `body` is the parsed JSON body. */
+  handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    return this.#node(req, res, body);
+  }
+
+  /** Clients listening for list changes hear of these. */
+  listChanged(groups: readonly ListGroup[]): void {
+    for (const group of groups) this.bus.publish({ kind: `${group}_list_changed` });
+  }
+
+  /** Clients listening to `uri` (as they name it) hear it changed. */
+  resourceUpdated(uri: string): void {
+    this.bus.publish({ kind: 'resource_updated', uri });
+  }
+
+  /** Answers every request in progress with `error` (the proxy is shutting down). */
+  endRequests(error: Error): void {
+    for (const end of [...this.#requests]) end(error);
+    this.#parked.close(error.message);
+  }
+
+  async close(): Promise<void> {
+    this.#parked.close('mcp-switchboard is shutting down');
+    await this.#handler.close();
+  }
+
+  /** The per-request server: the proxy's capabilities, and handlers that route to the plugins. */
+  #server(): Server {
+    const { router, serverInfo } = this.#options;
+    const plugins = router.plugins();
+    const capabilities = advertisedCapabilities(plugins);
+    const server = new Server(serverInfo, { capabilities: capabilities as never, instructions: combinedInstructions(plugins) });
+    for (const kind of ['tools', 'prompts', 'resources', 'resourceTemplates'] as const) {
+      server.setRequestHandler(LIST_METHODS[kind] as 'tools/list', async (request, ctx) => this.#run(() => this.#list(kind, request.params?.cursor, ctx)) as never);
+    }
+    server.setRequestHandler('tools/call', async (request, ctx) => this.#run(() => this.#named('tools', 'tools/call', request.params as Params, ctx)) as never);
+    server.setRequestHandler('prompts/get', async (request, ctx) => this.#run(() => this.#named('prompts', 'prompts/get', request.params as Params, ctx)) as never);
+    server.setRequestHandler('resources/read', async (request, ctx) => this.#run(() => this.#read(request.params as Params, ctx)) as never);
+    if (capabilities.completions) {
+      server.setRequestHandler('completion/complete', async (request, ctx) => this.#run(() => this.#complete(request.params as Params, ctx)) as never);
+    }
+    return server;
+  }
+
+  /** Runs a handler so that shutdown can answer it with an error. */
+  async #run(handle: () => Promise<Result>): Promise<Result> {
+    let end!: (error: Error) => void;
+    const ended = new Promise<never>((_, reject) => (end = reject));
+    this.#requests.add(end);
+    try {
+      const handled = handle();
+      handled.catch(() => {});
+      return await Promise.race([handled, ended]);
+    } finally {
+      this.#requests.delete(end);
+    }
+  }
+
+  async #list(kind: ListKind, cursor: unknown, ctx: Ctx): Promise<Result> {
+    const { items, nextCursor } = await this.#options.router.list(kind, cursor, this.#backends(ctx));
+    return { [kind]: items, ...(nextCursor !== undefined && { nextCursor }), ttlMs: this.#options.listTtlMs, cacheScope: 'private' };
+  }
+
+  async #named(kind: 'tools' | 'prompts', method: string, params: Params, ctx: Ctx): Promise<Result> {
+    const exposed = checkNamedParams(method, params);
+    const { backend, name } = await this.#options.router.routeName(kind, exposed, this.#backends(ctx));
+    return this.#forward(backend, method, { ...forwarded(params, ctx), name }, ctx);
+  }
+
+  async #read(params: Params, ctx: Ctx): Promise<Result> {
+    const exposed = params.uri;
+    if (typeof exposed !== 'string') throw new RpcError(RpcCodes.InvalidParams, 'resources/read: "uri" must be a string');
+    const { backend, uri } = this.#options.router.routeUri(exposed, this.#backends(ctx));
+    const result = await this.#forward(backend, 'resources/read', { ...forwarded(params, ctx), uri }, ctx);
+    return contentsToClient(backend.plugin, result, uri, exposed);
+  }
+
+  async #complete(params: Params, ctx: Ctx): Promise<Result> {
+    const ref = params.ref as { type?: string; name?: string; uri?: string } | undefined;
+    const backends = this.#backends(ctx);
+    if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
+      const { backend, name } = await this.#options.router.routeName('prompts', ref.name, backends);
+      return this.#forward(backend, 'completion/complete', { ...forwarded(params, ctx), ref: { ...ref, name } }, ctx);
+    }
+    if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
+      const { backend, uri } = this.#options.router.routeUri(ref.uri, backends);
+      return this.#forward(backend, 'completion/complete', { ...forwarded(params, ctx), ref: { ...ref, uri } }, ctx);
+    }
+    throw new RpcError(RpcCodes.InvalidParams, 'completion/complete: "ref" must be a ref/prompt with a name or a ref/resource with a uri');
+  }
+
+  /**
+   * Sends a request to a backend for a stateless client. A 2025-era backend that asks the client
+   * something meanwhile gets its answer through an `input_required` round trip (see input.ts):
+   * the call is parked and the client's retry, carrying our `requestState`, resumes it.
+   */
+  async #forward(backend: Backend, method: string, params: Params, ctx: Ctx): Promise<Result> {
+    const state = ctx.mcpReq.requestState() as string | undefined;
+    let parked: Parked;
+    if (typeof state === 'string') {
+      if (!ParkedCalls.owns(state)) throw new RpcError(RpcCodes.InvalidParams, `Invalid requestState: ${backend.plugin.label} did not ask for input on this request`);
+      parked = this.#parked.take(state);
+      parked.rebind(ctx);
+      parked.gate.answer(ctx.mcpReq.inputResponses as Record<string, unknown> | undefined);
+    } else {
+      parked = this.#start(backend, method, params, ctx);
+    }
+    // While this exchange waits, the client going away ends the call (once parked, it waits for the retry).
+    const leg = followSignals(ctx.mcpReq.signal);
+    const gone = () => parked.cancel('the client closed the request');
+    leg.signal.addEventListener('abort', gone, { once: true });
+    try {
+      const outcome = await Promise.race([
+        parked.call.then(
+          (result) => ({ result }),
+          (error: Error) => ({ error }),
+        ),
+        parked.gate.asked().then(() => ({ asked: true as const })),
+      ]);
+      if ('result' in outcome) return outcome.result;
+      if ('error' in outcome) throw outcome.error;
+      return { resultType: 'input_required', inputRequests: parked.gate.questions(), requestState: this.#parked.park(parked) };
+    } finally {
+      leg.signal.removeEventListener('abort', gone);
+      leg.release();
+    }
+  }
+
+  /** Starts a backend call for a stateless request, with a sink for what the backend sends about it. */
+  #start(backend: Backend, method: string, params: Params, ctx: Ctx): Parked {
+    let current = ctx;
+    const gate = new InputGate();
+    const cancel = new AbortController();
+    const level = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[LOG_LEVEL_META_KEY];
+    const sink: StatelessSink = {
+      notify: async (notification: Notification) => {
+        // Log messages only for a client that asked for them, at its level or above (there is no session to set one on).
+        if (notification.method === 'notifications/message' && !atLeast((notification.params as { level?: string } | undefined)?.level, level as string | undefined)) return;
+        await current.mcpReq.notify(notification as never).catch(() => {});
+      },
+      ask: (request, signal) => gate.ask(request, signal),
+    };
+    const scope: RequestScope = { sessionId: 'stateless', requestId: ctx.mcpReq.id, done: false, stateless: sink };
+    const token = (ctx.mcpReq._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    const call = requestScope.run(scope, () =>
+      backend.request(method, params, {
+        signal: cancel.signal,
+        ...(token !== undefined && {
+          resetTimeoutOnProgress: true,
+          onprogress: (progress) => void sink.notify({ method: 'notifications/progress', params: { ...progress, progressToken: token } }),
+        }),
+      }),
+    );
+    void call.finally(() => (scope.done = true)).catch(() => {});
+    return {
+      call,
+      gate,
+      cancel: (reason) => {
+        gate.abandon(new RpcError(RpcCodes.ConnectionClosed, reason));
+        cancel.abort(reason);
+      },
+      rebind: (target) => (current = target as Ctx),
+    };
+  }
+
+  /** The backends for one stateless request: shared backend sessions for the client's audience. */
+  #backends(ctx: Ctx): Backends {
+    const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+    const capabilities = (envelope[CLIENT_CAPABILITIES_META_KEY] ?? {}) as ClientCapabilities;
+    void envelope[CLIENT_INFO_META_KEY];
+    const shared = this.#options.shared;
+    return { backend: (plugin: Plugin) => shared.backend(plugin, capabilities) };
+  }
+}
+
+/** The client's params as they go to the backend: the proxy's own fields taken out, the rest kept. */
+function forwarded(params: Params, ctx: Ctx): Params {
+  const { _meta: _envelope, inputResponses: _responses, requestState: _state, ...rest } = params;
+  const meta = ctx.mcpReq._meta as Record<string, unknown> | undefined;
+  return meta && Object.keys(meta).length ? { ...rest, _meta: meta } : rest;
+}
+
+/** Whether a log message at `level` reaches a client that asked for `threshold` (none: it did not ask). */
+function atLeast(level: string | undefined, threshold: string | undefined): boolean {
+  if (!threshold) return false;
+  return LOG_LEVELS.indexOf(level ?? 'info') >= LOG_LEVELS.indexOf(threshold);
+}
