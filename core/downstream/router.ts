@@ -10,14 +10,14 @@
  */
 import type { Plugin } from '../plugins/plugin.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
-import type { Backend } from '../upstream/backend.ts';
+import type { BackendLink } from '../upstream/link.ts';
 import type { ListItem, ListKind } from '../catalog/plugin-catalog.ts';
 import { merge, page, type PluginItems } from '../catalog/catalog.ts';
 import { RpcCodes, RpcError, messageOf } from '../errors.ts';
 
 /** The client's backend sessions, one per plugin, opened when first used. */
 export interface Backends {
-  backend(plugin: Plugin): Backend;
+  backend(plugin: Plugin): BackendLink;
 }
 
 export interface RouterOptions {
@@ -62,8 +62,8 @@ export class Router {
   }
 
   /** The plugin and backend name for a client-side tool or prompt name. */
-  async routeName(kind: NamedKind, exposed: string, backends: Backends): Promise<{ backend: Backend; name: string }> {
-    let fallback: { backend: Backend; name: string } | undefined;
+  async routeName(kind: NamedKind, exposed: string, backends: Backends): Promise<{ backend: BackendLink; name: string }> {
+    let fallback: { backend: BackendLink; name: string } | undefined;
     let unavailable: RpcError | undefined;
     for (const plugin of this.#options.registry.candidatesForName(exposed)) {
       if (!isServing(plugin)) {
@@ -87,7 +87,7 @@ export class Router {
   }
 
   /** The plugin and backend URI for a client-side resource URI. */
-  routeUri(exposed: string, backends: Backends): { backend: Backend; uri: string } {
+  routeUri(exposed: string, backends: Backends): { backend: BackendLink; uri: string } {
     let unavailable: RpcError | undefined;
     for (const plugin of this.#options.registry.candidatesForUri(exposed)) {
       const uri = plugin.namespace.originalUri(exposed);

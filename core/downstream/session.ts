@@ -17,7 +17,7 @@ import {
   type Notification,
   type Result,
 } from '@modelcontextprotocol/sdk/types.js';
-import { Backend, type BackendPeer, type ListItem, type ListKind } from '../upstream/backend.ts';
+import { Backend, type BackendLink, type BackendPeer, type ListItem, type ListKind } from '../upstream/backend.ts';
 import { page } from '../catalog/catalog.ts';
 import type { Plugin } from '../plugins/plugin.ts';
 import { sharedValidator } from '../validator.ts';
@@ -39,6 +39,9 @@ export interface SessionOptions {
 type Params = Record<string, unknown> & { _meta?: Record<string, unknown> };
 type Extra = Parameters<NonNullable<Server['fallbackRequestHandler']>>[1];
 
+/** How many input_required rounds one request may take before the proxy gives up on it. */
+const MAX_INPUT_ROUNDS = 10;
+
 /** A backend-to-client request waits at most this long for the client (a human may be answering). */
 const CLIENT_ANSWER_TIMEOUT_MS = 60 * 60 * 1000;
 
@@ -52,9 +55,9 @@ export class ClientSession implements BackendPeer {
 
   readonly #router: Router;
   readonly #options: SessionOptions;
-  readonly #backends = new Map<Plugin, Backend>();
+  readonly #backends = new Map<Plugin, BackendLink>();
   /** Which backend runs each task a call of this session created (tasks are routed by id). */
-  readonly #tasks = new Map<string, Backend>();
+  readonly #tasks = new Map<string, BackendLink>();
   /** Client requests being answered, and how to end each with an error (shutdown). */
   readonly #requests = new Set<(error: Error) => void>();
   #closing?: Promise<void>;
@@ -87,10 +90,11 @@ export class ClientSession implements BackendPeer {
   }
 
   /** This session's backend for `plugin` (not opened until used). */
-  backend(plugin: Plugin): Backend {
+  backend(plugin: Plugin): BackendLink {
     let backend = this.#backends.get(plugin);
     if (!backend) {
-      backend = new Backend(plugin, this);
+      // A 2026-era plugin is one stateless connection that carries this session's capabilities; a 2025-era one a backend session of this session's own.
+      backend = plugin.upstream ? plugin.upstream.link(this) : new Backend(plugin, this);
       this.#backends.set(plugin, backend);
     }
     return backend;
@@ -117,7 +121,7 @@ export class ClientSession implements BackendPeer {
 
   /** Backends this session has opened. */
   openedBackends(): Backend[] {
-    return [...this.#backends.values()].filter((backend) => backend.opened);
+    return [...this.#backends.values()].filter((backend): backend is Backend => backend instanceof Backend && backend.opened);
   }
 
   /** Client requests being answered right now. */
@@ -157,7 +161,7 @@ export class ClientSession implements BackendPeer {
     return client ?? { name: 'mcp-switchboard', version: this.#options.serverInfo.version };
   }
 
-  async onBackendRequest(backend: Backend, request: JSONRPCRequest, signal: AbortSignal): Promise<Result> {
+  async onBackendRequest(backend: BackendLink, request: JSONRPCRequest, signal: AbortSignal): Promise<Result> {
     const params = request.params === undefined ? undefined : toClient(backend.plugin, request.method, request.params as Params);
     try {
       return await this.server.request({ method: request.method, params }, ResultSchema, {
@@ -170,7 +174,7 @@ export class ClientSession implements BackendPeer {
     }
   }
 
-  async onBackendNotification(backend: Backend, notification: Notification): Promise<void> {
+  async onBackendNotification(backend: BackendLink, notification: Notification): Promise<void> {
     const params = notification.params === undefined ? undefined : toClient(backend.plugin, notification.method, notification.params as Params);
     const relatedRequestId = this.#relatedRequestId();
     try {
@@ -245,7 +249,7 @@ export class ClientSession implements BackendPeer {
   async #forwardNamed(kind: 'tools' | 'prompts', method: string, params: Params, extra: Extra): Promise<Result> {
     const exposed = checkNamedParams(method, params);
     const { backend, name } = await this.#router.routeName(kind, exposed, this);
-    const result = await backend.request(method, { ...params, name }, this.#forwardOptions(params, extra));
+    const result = await this.#request(backend, method, { ...params, name }, extra);
     const task = (result as { task?: { taskId?: unknown } }).task;
     if (kind === 'tools' && typeof task?.taskId === 'string') this.#tasks.set(task.taskId, backend);
     return result;
@@ -277,7 +281,7 @@ export class ClientSession implements BackendPeer {
     const exposed = params.uri;
     if (typeof exposed !== 'string') throw new RpcError(RpcCodes.InvalidParams, `${method}: "uri" must be a string`);
     const { backend, uri } = this.#router.routeUri(exposed, this);
-    const result = await backend.request(method, { ...params, uri }, this.#forwardOptions(params, extra));
+    const result = await this.#request(backend, method, { ...params, uri }, extra);
     // Contents carry the URI they were read from: give the client its own spelling back.
     return method === 'resources/read' ? contentsToClient(backend.plugin, result, uri, exposed) : result;
   }
@@ -293,6 +297,29 @@ export class ClientSession implements BackendPeer {
       return backend.request('completion/complete', { ...params, ref: { ...ref, uri } }, this.#forwardOptions(params, extra));
     }
     throw new RpcError(RpcCodes.InvalidParams, 'completion/complete: "ref" must be a ref/prompt with a name or a ref/resource with a uri');
+  }
+
+  /**
+   * Forwards a request. A 2026-era backend that needs input from the client answers
+   * `input_required`: its questions (elicitation, sampling, roots) go to this session's client as
+   * ordinary requests, on the stream of the client's request, and the request is sent again with
+   * the answers, until the backend's answer is complete.
+   */
+  async #request(backend: BackendLink, method: string, params: Params, extra: Extra): Promise<Result> {
+    let result = await backend.request(method, params, this.#forwardOptions(params, extra));
+    for (let round = 1; result.resultType === 'input_required'; round++) {
+      if (round > MAX_INPUT_ROUNDS) {
+        throw new RpcError(RpcCodes.InternalError, `${backend.plugin.label} still asked for input after ${MAX_INPUT_ROUNDS} rounds of ${method}; given up`, { plugin: backend.plugin.prefix });
+      }
+      const questions = (result.inputRequests ?? {}) as Record<string, { method: string; params?: Record<string, unknown> }>;
+      const inputResponses: Record<string, unknown> = {};
+      for (const [key, question] of Object.entries(questions)) {
+        inputResponses[key] = await this.onBackendRequest(backend, { jsonrpc: '2.0', id: `${key}`, method: question.method, ...(question.params && { params: question.params }) }, extra.signal);
+      }
+      const { inputResponses: _previous, requestState: _state, ...rest } = params;
+      result = await backend.request(method, { ...rest, inputResponses, ...(result.requestState !== undefined && { requestState: result.requestState }) }, this.#forwardOptions(params, extra));
+    }
+    return result;
   }
 
   /** The client's log level goes to every backend of the session that logs, opened or not. */

@@ -16,11 +16,10 @@
  * - **Unavailable** remote and command plugins are mounted anyway and probed again with backoff.
  */
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
-import type { Backend } from '../upstream/backend.ts';
 import type { PluginManifest } from './manifest.ts';
 import { Plugin, type ListCounts, type PluginSource, type PluginState, type PluginKind } from './plugin.ts';
 import type { PluginRegistry } from './registry.ts';
-import { changedGroups, groupsOf, groupsWithItems, probe, type Fingerprints, type ListGroup } from './probe.ts';
+import { changedGroups, groupsOf, groupsWithItems, probe, type Fingerprints, type ListGroup, type Monitor } from './probe.ts';
 import { SwitchboardError, messageOf } from '../errors.ts';
 import type { Secrets } from '../redact.ts';
 import type { Logger } from '../log.ts';
@@ -89,7 +88,7 @@ export class PluginLifecycle {
   readonly #entries = new Map<string, Entry>();
   readonly #retries = new Map<Plugin, { timer: NodeJS.Timeout; attempt: number }>();
   /** Each mounted plugin's monitor (the probe's connection, kept open). */
-  readonly #monitors = new Map<Plugin, Backend>();
+  readonly #monitors = new Map<Plugin, Monitor>();
   /** Plugin versions being retired, whose processes may still run. */
   readonly #retiring = new Set<Plugin>();
   /** Gives up every probe of a plugin (it is retired or displaced, or the proxy closes). */
@@ -376,7 +375,7 @@ export class PluginLifecycle {
   }
 
   /** Keeps `monitor` as the plugin's open connection, and follows the plugin's state changes. */
-  #watch(entry: Entry, plugin: Plugin, monitor: Backend): void {
+  #watch(entry: Entry, plugin: Plugin, monitor: Monitor): void {
     const previous = this.#monitors.get(plugin);
     this.#monitors.set(plugin, monitor);
     if (previous && previous !== monitor) void previous.close();

@@ -31,6 +31,11 @@ export interface RemoteBackend {
   timeoutMs?: number;
   /** `auto` (default) tries streamable HTTP, then the legacy SSE transport. */
   transport?: 'auto' | 'streamable-http' | 'sse';
+  /**
+   * The protocol era to speak: `auto` (default) asks `server/discover` and speaks 2026-07-28 if the
+   * backend answers, else 2025-11-25 (`initialize`); or one of the two, to insist.
+   */
+  era?: 'auto' | '2026-07-28' | '2025-11-25';
 }
 
 export interface CommandBackend {
@@ -100,6 +105,7 @@ const remoteSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   timeoutMs: timeoutMs.optional(),
   transport: z.enum(['auto', 'streamable-http', 'sse']).optional(),
+  era: z.enum(['auto', '2026-07-28', '2025-11-25']).optional(),
 });
 
 const commandSchema = z.strictObject({

@@ -9,9 +9,11 @@ import { Namespace } from '../catalog/namespace.ts';
 import { PluginCatalog } from '../catalog/plugin-catalog.ts';
 import { Secrets, secretsOfUrl } from '../redact.ts';
 import { ProcessSlots } from './process-slots.ts';
+import type { ModernUpstream } from '../upstream/modern.ts';
 import type { Logger } from '../log.ts';
 
 export type PluginKind = 'in-process' | 'remote' | 'command';
+export type ProtocolEra = '2025-11-25' | '2026-07-28';
 /**
  * - `loading`: being loaded and checked; not listed yet.
  * - `ready`: answering.
@@ -65,6 +67,10 @@ export class Plugin {
   readonly processSlots: ProcessSlots;
   /** Remote plugins: the transport that answered last (so later connections skip a failed try). */
   remoteTransport?: 'streamable-http' | 'sse';
+  /** The protocol era the proxy speaks to it in, as its probe found (2025-11-25 until then). */
+  era: ProtocolEra = '2025-11-25';
+  /** A 2026-era plugin's one stateless connection, shared by every client (set by its probe). */
+  upstream?: ModernUpstream;
   /** Its lists, shared by the client sessions (see plugin-catalog.ts). */
   readonly catalog = new PluginCatalog();
   /** The secret values in its manifest (URL credentials and query values, header and environment values). */

@@ -10,7 +10,10 @@
  */
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 import { Backend, type BackendPeer, type ListKind } from '../upstream/backend.ts';
-import { LIST_KINDS } from '../catalog/plugin-catalog.ts';
+import { ModernUpstream, MODERN, isWrongEra } from '../upstream/modern.ts';
+import { describeNetworkError } from '../upstream/fetch.ts';
+import { LIST_KINDS, type ListItem } from '../catalog/plugin-catalog.ts';
+import { redactUrl } from '../redact.ts';
 import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
 import { withTimeout } from './load.ts';
 import type { Plugin } from './plugin.ts';
@@ -20,6 +23,11 @@ export type ListGroup = 'tools' | 'prompts' | 'resources';
 
 /** Each list as JSON, to tell what changed between two probes. */
 export type Fingerprints = Record<ListGroup, string>;
+
+/** The probe's connection, kept open as the plugin's monitor. */
+export interface Monitor {
+  close(): Promise<void>;
+}
 
 export interface ProbeOptions {
   clientInfo: Implementation;
@@ -37,10 +45,59 @@ const GROUP_OF: Record<string, ListKind[]> = {
 };
 
 /**
- * Probes `plugin`: fills `plugin.info`, `plugin.counts` and its catalog, and returns the open
- * monitor with the fingerprints of its lists, or the failure (nothing left open).
+ * Probes `plugin`: finds the era it speaks (a remote plugin is asked `server/discover` first,
+ * unless its manifest names the era), fills `plugin.info`, `plugin.counts` and its catalog, and
+ * returns the open monitor with the fingerprints of its lists, or the failure (nothing left open).
  */
-export async function probe(plugin: Plugin, options: ProbeOptions): Promise<{ monitor: Backend; fingerprints: Fingerprints } | SwitchboardError> {
+export async function probe(plugin: Plugin, options: ProbeOptions): Promise<{ monitor: Monitor; fingerprints: Fingerprints } | SwitchboardError> {
+  const era = plugin.manifest.remote?.era ?? 'auto';
+  if (plugin.kind === 'remote' && era !== '2025-11-25') {
+    const modern = await probeModern(plugin, options);
+    if (modern !== 'wrong era') return modern;
+    if (era === MODERN) {
+      return new SwitchboardError('SB_BACKEND_UNAVAILABLE', plugin.scrub(`${plugin.label}: ${redactUrl(plugin.manifest.remote!.url)} does not speak ${MODERN} (its manifest says era "${MODERN}"; it did not answer server/discover)`), {
+        culprit: plugin.source.display,
+      });
+    }
+  }
+  return probeLegacy(plugin, options);
+}
+
+/** A 2026-era backend: its one stateless connection is kept as the plugin's upstream (and monitor). */
+async function probeModern(plugin: Plugin, options: ProbeOptions): Promise<{ monitor: Monitor; fingerprints: Fingerprints } | SwitchboardError | 'wrong era'> {
+  const upstream = plugin.upstream ?? new ModernUpstream(plugin, { clientInfo: options.clientInfo, onListChanged: options.onListChanged });
+  const attempt = (async () => {
+    const discovered = plugin.upstream ? await upstream.rediscover({ timeoutMs: options.timeoutMs, signal: options.signal }) : await upstream.connect({ timeoutMs: options.timeoutMs, signal: options.signal });
+    plugin.info = discovered;
+    plugin.era = MODERN;
+    plugin.upstream = upstream;
+    const link = upstream.link(monitorPeer(plugin, options));
+    const lists = await Promise.all(LIST_KINDS.map((kind) => link.list(kind)));
+    upstream.listen();
+    return fingerprint(plugin, lists);
+  })();
+  try {
+    const fingerprints = await withTimeout(attempt, options.timeoutMs, `did not answer within ${options.timeoutMs} ms (loadTimeoutMs)`);
+    return { monitor: upstream, fingerprints };
+  } catch (error) {
+    attempt.catch(() => {});
+    if (plugin.upstream !== upstream) await upstream.close();
+    if (isWrongEra(error)) return 'wrong era';
+    return new SwitchboardError('SB_BACKEND_UNAVAILABLE', plugin.scrub(`${plugin.label}: cannot reach ${redactUrl(plugin.manifest.remote!.url)}: ${describeNetworkError(error)}`), {
+      cause: error,
+      culprit: plugin.source.display,
+    });
+  }
+}
+
+/** Lists as counts on the plugin, and as fingerprints to tell what changed between probes. */
+function fingerprint(plugin: Plugin, [tools, prompts, resources, resourceTemplates]: ListItem[][]): Fingerprints {
+  plugin.counts = { tools: tools!.length, prompts: prompts!.length, resources: resources!.length, resourceTemplates: resourceTemplates!.length };
+  return { tools: JSON.stringify(tools), prompts: JSON.stringify(prompts), resources: JSON.stringify([resources, resourceTemplates]) };
+}
+
+/** A 2025-era backend: initialize; the probe's backend session is kept as the monitor. */
+async function probeLegacy(plugin: Plugin, options: ProbeOptions): Promise<{ monitor: Monitor; fingerprints: Fingerprints } | SwitchboardError> {
   const monitor = new Backend(plugin, monitorPeer(plugin, options));
   const attempt = (async () => {
     const { client } = await monitor.connection();
@@ -49,13 +106,7 @@ export async function probe(plugin: Plugin, options: ProbeOptions): Promise<{ mo
       serverInfo: client.getServerVersion(),
       instructions: client.getInstructions(),
     };
-    const [tools, prompts, resources, resourceTemplates] = await Promise.all(LIST_KINDS.map((kind) => monitor.list(kind)));
-    plugin.counts = { tools: tools!.length, prompts: prompts!.length, resources: resources!.length, resourceTemplates: resourceTemplates!.length };
-    return {
-      tools: JSON.stringify(tools),
-      prompts: JSON.stringify(prompts),
-      resources: JSON.stringify([resources, resourceTemplates]),
-    };
+    return fingerprint(plugin, await Promise.all(LIST_KINDS.map((kind) => monitor.list(kind))));
   })();
   const abandon = () => void monitor.close();
   options.signal?.addEventListener('abort', abandon, { once: true });

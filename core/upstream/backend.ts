@@ -5,20 +5,9 @@
  * Its lists come from the plugin's shared catalog (see plugin-catalog.ts) until the backend
  * tells this session that a list changed; from then on that list is this session's own.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import {
-  CancelledNotificationSchema,
-  ResultSchema,
-  type RequestId,
-  type ClientCapabilities,
-  type Implementation,
-  type Notification,
-  type JSONRPCRequest,
-  type Result,
-  type ServerCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
+import { CancelledNotificationSchema, ResultSchema, type RequestId, type Result, type ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { connect } from './connect.ts';
 import type { Connection } from './connection.ts';
 import type { Plugin } from '../plugins/plugin.ts';
@@ -29,6 +18,10 @@ import { followSignals, type FollowingSignal } from '../signals.ts';
 import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
 import { backendError, isNotDelivered, isSessionGone } from './backend-errors.ts';
 import { RestartBackoff } from './restart.ts';
+import { backendCall } from './call-scope.ts';
+import type { BackendLink, BackendPeer } from './link.ts';
+
+export type { BackendLink, BackendPeer } from './link.ts';
 
 export type { ListItem, ListKind } from '../catalog/plugin-catalog.ts';
 
@@ -55,28 +48,10 @@ const LIST_CHANGED: Record<string, ListKind[]> = {
 /** A backend's list may not run on forever: pages past this many are an error. */
 const MAX_PAGES = 1000;
 
-/**
- * The backend request the current code runs for. An HTTP backend's reply stream is read on the
- * request's own asynchronous path, so when that stream breaks, the transport's error handler
- * runs inside this scope and can tell exactly which request lost its answer.
- */
-const backendCall = new AsyncLocalStorage<{ lost(error: Error): void }>();
-
 /** How long a backend gets to answer a ping after one of its reply streams broke. */
 const LIVENESS_PING_MS = 3000;
 
-/** The client session's side of a backend: what it declares, and where backend traffic goes. */
-export interface BackendPeer {
-  readonly id: string;
-  clientCapabilities(): ClientCapabilities;
-  clientInfo(): Implementation;
-  /** A request from the backend to the client (sampling, elicitation, roots, ping). */
-  onBackendRequest(backend: Backend, request: JSONRPCRequest, signal: AbortSignal): Promise<Result>;
-  /** A notification from the backend (progress is handled per request, not here). */
-  onBackendNotification(backend: Backend, notification: Notification): Promise<void>;
-}
-
-export class Backend implements ProcessHolder {
+export class Backend implements BackendLink, ProcessHolder {
   readonly plugin: Plugin;
   readonly #peer: BackendPeer;
   #connection?: Promise<Connection>;
@@ -364,7 +339,7 @@ export class Backend implements ProcessHolder {
     const reportError = client.onerror;
     client.onerror = (error) => {
       reportError?.(error);
-      if (/SSE stream disconnected/.test(error.message)) backendCall.getStore()?.lost(error);
+      if (/SSE stream disconnected/.test(error.message)) backendCall.getStore()?.lost?.(error);
     };
     // The backend's requests to the client, each cancellable by the backend. The SDK's own
     // cancellation handling ignores request id 0 (typescript-sdk#2283), and a backend's first

@@ -23,7 +23,8 @@ import type { Router, Backends } from '../router.ts';
 import type { ListKind } from '../../catalog/plugin-catalog.ts';
 import type { Plugin } from '../../plugins/plugin.ts';
 import type { SharedBackends } from '../../upstream/shared.ts';
-import type { Backend } from '../../upstream/backend.ts';
+import { Backend, type BackendLink, type BackendPeer } from '../../upstream/backend.ts';
+import { toClient } from '../to-client.ts';
 import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts';
 import { checkNamedParams, contentsToClient } from '../forwarding.ts';
 import { requestScope, type RequestScope, type StatelessSink } from '../../scope.ts';
@@ -172,10 +173,14 @@ export class ModernFrontDoor {
    * something meanwhile gets its answer through an `input_required` round trip (see input.ts):
    * the call is parked and the client's retry, carrying our `requestState`, resumes it.
    */
-  async #forward(backend: Backend, method: string, params: Params, ctx: Ctx): Promise<Result> {
+  async #forward(backend: BackendLink, method: string, params: Params, ctx: Ctx): Promise<Result> {
     const state = ctx.mcpReq.requestState() as string | undefined;
     let parked: Parked;
-    if (typeof state === 'string') {
+    if (!(backend instanceof Backend)) {
+      // A 2026-era backend asks for input itself: its input_required and the client's retry pass through as they are.
+      const responses = ctx.mcpReq.inputResponses;
+      parked = this.#start(backend, method, { ...params, ...(responses && { inputResponses: responses }), ...(typeof state === 'string' && { requestState: state }) }, ctx);
+    } else if (typeof state === 'string') {
       if (!ParkedCalls.owns(state)) throw new RpcError(RpcCodes.InvalidParams, `Invalid requestState: ${backend.plugin.label} did not ask for input on this request`);
       parked = this.#parked.take(state);
       parked.rebind(ctx);
@@ -205,7 +210,7 @@ export class ModernFrontDoor {
   }
 
   /** Starts a backend call for a stateless request, with a sink for what the backend sends about it. */
-  #start(backend: Backend, method: string, params: Params, ctx: Ctx): Parked {
+  #start(backend: BackendLink, method: string, params: Params, ctx: Ctx): Parked {
     let current = ctx;
     const gate = new InputGate();
     const cancel = new AbortController();
@@ -241,14 +246,37 @@ export class ModernFrontDoor {
     };
   }
 
-  /** The backends for one stateless request: shared backend sessions for the client's audience. */
+  /**
+   * The backends for one stateless request: a 2026-era plugin's connection, carrying this
+   * client's capabilities; for a 2025-era plugin, the backend session shared by its audience.
+   */
   #backends(ctx: Ctx): Backends {
     const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
     const capabilities = (envelope[CLIENT_CAPABILITIES_META_KEY] ?? {}) as ClientCapabilities;
-    void envelope[CLIENT_INFO_META_KEY];
+    const clientInfo = (envelope[CLIENT_INFO_META_KEY] ?? this.#options.serverInfo) as Implementation;
     const shared = this.#options.shared;
-    return { backend: (plugin: Plugin) => shared.backend(plugin, capabilities) };
+    let peer: BackendPeer | undefined;
+    return {
+      backend: (plugin: Plugin) => (plugin.upstream ? plugin.upstream.link((peer ??= statelessPeer(capabilities, clientInfo))) : shared.backend(plugin, capabilities)),
+    };
   }
+}
+
+/** A stateless client as a 2026-era backend sees it: what it declares; what the backend says about a request goes to that request. */
+function statelessPeer(capabilities: ClientCapabilities, clientInfo: Implementation): BackendPeer {
+  return {
+    id: 'stateless',
+    clientCapabilities: () => capabilities,
+    clientInfo: () => clientInfo,
+    onBackendRequest: async (_link, request) => {
+      throw new RpcError(RpcCodes.MethodNotFound, `${request.method}: a 2026-07-28 backend asks for input with input_required, not with a request`);
+    },
+    onBackendNotification: async (link, notification) => {
+      const scope = requestScope.getStore();
+      if (!scope?.stateless || scope.done) return;
+      await scope.stateless.notify({ method: notification.method, params: toClient(link.plugin, notification.method, (notification.params ?? {}) as Params) });
+    },
+  };
 }
 
 /** The client's params as they go to the backend: the proxy's own fields taken out, the rest kept. */

@@ -1,0 +1,20 @@
+/**
+ * The backend request the current code runs for, on the upstream side. A backend's reply
+ * stream is read on the request's own asynchronous path, so whatever the transport reports
+ * while reading it (a notification, a broken stream) runs inside this scope and can tell which
+ * request, and so which client, it belongs to.
+ *
+ * One AsyncLocalStorage for both eras: 2025 backend sessions use `lost` (a reply stream broke),
+ * 2026 backends `link` (whose client a notification is for).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Notification } from '@modelcontextprotocol/sdk/types.js';
+
+export interface BackendCall {
+  /** The reply stream of this request broke. */
+  lost?(error: Error): void;
+  /** A notification about this request (progress is handled per request, not here). */
+  notify?(notification: Notification): Promise<void>;
+}
+
+export const backendCall = new AsyncLocalStorage<BackendCall>();

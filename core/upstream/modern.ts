@@ -1,0 +1,358 @@
+/**
+ * Plugins spoken to in the 2026-07-28 era: one stateless connection per plugin (an SDK v2
+ * client pinned to 2026-07-28), shared by every client. Each request carries the capabilities,
+ * identity and log level of the client it is made for in its `_meta` envelope, so the backend
+ * answers it as it would answer that client. An `input_required` result comes back as it is,
+ * for the client side to pass on or to answer (see downstream/).
+ *
+ * What a 2026 backend can only say on a `subscriptions/listen` stream (list changes, resource
+ * updates) is heard on one stream per plugin, opened by the proxy; the resources it asks for
+ * are those its clients subscribed to.
+ */
+import { z } from 'zod';
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+  Client,
+  LOG_LEVEL_META_KEY,
+  ProtocolError,
+  SERVER_INFO_META_KEY,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  StreamableHTTPClientTransport,
+  type SubscriptionFilter,
+} from '@modelcontextprotocol/client';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Implementation, Notification, Result, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { Plugin } from '../plugins/plugin.ts';
+import { audienceOf, type ListItem, type ListKind } from '../catalog/plugin-catalog.ts';
+import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
+import { redactUrl, splitCredentials } from '../redact.ts';
+import { backendCall } from './call-scope.ts';
+import { describeNetworkError, fetchWithOwnSignal } from './fetch.ts';
+import type { BackendLink, BackendPeer } from './link.ts';
+
+export const MODERN = '2026-07-28';
+
+/** Results are passed on as the backend sent them. */
+const RAW = z.looseObject({});
+
+const LIST_METHOD: Record<ListKind, string> = {
+  tools: 'tools/list',
+  prompts: 'prompts/list',
+  resources: 'resources/list',
+  resourceTemplates: 'resources/templates/list',
+};
+const LIST_CAPABILITY: Record<ListKind, keyof ServerCapabilities> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resources' };
+const LIST_CHANGED: Record<string, ListKind[]> = {
+  'notifications/tools/list_changed': ['tools'],
+  'notifications/prompts/list_changed': ['prompts'],
+  'notifications/resources/list_changed': ['resources', 'resourceTemplates'],
+};
+/** A backend's list may not run on forever: pages past this many are an error. */
+const MAX_PAGES = 1000;
+
+export interface ModernUpstreamOptions {
+  clientInfo: Implementation;
+  /** The backend said lists changed (for everyone). */
+  onListChanged: (plugin: Plugin, kinds: ListKind[]) => void;
+  /** How to reach the backend: fetch for an in-process server, the network for a remote one. */
+  fetch?: typeof fetch;
+}
+
+/** What the backend said about itself in `server/discover`. */
+export interface Discovered {
+  capabilities: ServerCapabilities;
+  serverInfo?: Implementation;
+  instructions?: string;
+}
+
+/** Whether an error from connecting means "this backend does not speak 2026-07-28" (rather than "it is down"). */
+export function isWrongEra(error: unknown): boolean {
+  return error instanceof SdkError && error.code === SdkErrorCode.EraNegotiationFailed && !/probe failed/.test(error.message);
+}
+
+export class ModernUpstream {
+  readonly plugin: Plugin;
+  readonly #options: ModernUpstreamOptions;
+  readonly #client: Client;
+  readonly #url: URL;
+  /** Subscribed resource URIs (the backend's), and the links that want their updates. */
+  readonly #subscribers = new Map<string, Set<ModernLink>>();
+  #listen?: Promise<{ close(): Promise<void> } | undefined>;
+  #closed = false;
+
+  constructor(plugin: Plugin, options: ModernUpstreamOptions) {
+    this.plugin = plugin;
+    this.#options = options;
+    this.#client = new Client(options.clientInfo, { capabilities: {}, versionNegotiation: { mode: { pin: MODERN } } });
+    this.#client.onerror = (error) => plugin.log.debug({ err: plugin.scrub(error.message) }, 'backend connection error');
+    this.#client.fallbackNotificationHandler = async (notification) => this.#onNotification(notification as Notification);
+    const remote = plugin.manifest.remote;
+    this.#url = remote ? splitCredentials(remote.url).url : new URL('http://in-process.invalid/mcp');
+  }
+
+  /** Asks `server/discover`: the backend speaks 2026-07-28, or this rejects (see isWrongEra). */
+  async connect(options: { timeoutMs: number; signal?: AbortSignal }): Promise<Discovered> {
+    const remote = this.plugin.manifest.remote;
+    const authorization = remote ? splitCredentials(remote.url).authorization : undefined;
+    const headers = { ...(authorization && { Authorization: authorization }), ...remote?.headers };
+    const transport = new StreamableHTTPClientTransport(this.#url, { fetch: this.#options.fetch ?? fetchWithOwnSignal, requestInit: { headers } });
+    await this.#client.connect(transport, { timeout: options.timeoutMs, signal: options.signal });
+    return {
+      capabilities: (this.#client.getServerCapabilities() ?? {}) as ServerCapabilities,
+      serverInfo: this.#client.getServerVersion() as Implementation | undefined,
+      instructions: this.#client.getInstructions(),
+    };
+  }
+
+  /** Asks `server/discover` again (the plugin is probed again after it was unavailable). */
+  async rediscover(options: { timeoutMs: number; signal?: AbortSignal }): Promise<Discovered> {
+    await this.#client.discover({ timeout: options.timeoutMs, signal: options.signal } as never);
+    return {
+      capabilities: (this.#client.getServerCapabilities() ?? {}) as ServerCapabilities,
+      serverInfo: this.#client.getServerVersion() as Implementation | undefined,
+      instructions: this.#client.getInstructions(),
+    };
+  }
+
+  /** A link for one client (a 2025 session, or a stateless request). */
+  link(peer: BackendPeer): ModernLink {
+    return new ModernLink(this, peer);
+  }
+
+  /** Sends a request on behalf of `link`'s client. */
+  async send(link: ModernLink, method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Result> {
+    const peer = link.peer;
+    const meta: Record<string, unknown> = {
+      ...((params?._meta as Record<string, unknown> | undefined) ?? {}),
+      [CLIENT_CAPABILITIES_META_KEY]: peer.clientCapabilities(),
+      [CLIENT_INFO_META_KEY]: peer.clientInfo(),
+      ...(link.logLevel !== undefined && { [LOG_LEVEL_META_KEY]: link.logLevel }),
+    };
+    try {
+      const result = (await backendCall.run({ notify: (notification) => link.onNotification(notification) }, () =>
+        this.#client.request({ method, params: { ...params, _meta: meta } } as never, RAW, {
+          timeout: this.plugin.timeoutMs,
+          signal: options.signal,
+          onprogress: options.onprogress,
+          resetTimeoutOnProgress: options.resetTimeoutOnProgress,
+          allowInputRequired: true,
+        } as never),
+      )) as Result;
+      // The backend's identity is not the proxy's: a 2026 client would take it for the proxy's.
+      const resultMeta = result._meta as Record<string, unknown> | undefined;
+      if (resultMeta && SERVER_INFO_META_KEY in resultMeta) {
+        const { [SERVER_INFO_META_KEY]: _backend, ...rest } = resultMeta;
+        return Object.keys(rest).length ? { ...result, _meta: rest } : withoutMeta(result);
+      }
+      return result;
+    } catch (error) {
+      const failure = modernError(error, this.plugin, method, options.signal);
+      // Not an answer at all (the backend is down): the plugin is unavailable until a probe finds it again.
+      if (isUnreachable(error) && (this.plugin.state === 'ready' || this.plugin.state === 'degraded')) this.plugin.setState('unavailable', failure.message);
+      throw failure;
+    }
+  }
+
+  /** Every item of one list, following the backend's pagination, for `link`'s client. */
+  async fetchAll(link: ModernLink, kind: ListKind): Promise<ListItem[]> {
+    const capabilities = (this.#client.getServerCapabilities() ?? {}) as ServerCapabilities;
+    if (!capabilities[LIST_CAPABILITY[kind]]) return [];
+    const items: ListItem[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = await this.send(link, LIST_METHOD[kind], cursor === undefined ? undefined : { cursor });
+      const pageItems = result[kind];
+      if (!Array.isArray(pageItems)) throw new RpcError(RpcCodes.InternalError, `${this.plugin.label}: ${LIST_METHOD[kind]} answered without a "${kind}" list`);
+      items.push(...(pageItems as ListItem[]));
+      const next = result.nextCursor;
+      if (typeof next !== 'string' || next === '' || seen.has(next)) return items;
+      seen.add(next);
+      cursor = next;
+    }
+    throw new RpcError(RpcCodes.InternalError, `${this.plugin.label}: ${LIST_METHOD[kind]} did not end after ${MAX_PAGES} pages`);
+  }
+
+  /** Starts hearing list changes (and subscribed resources' updates) on a listen stream of the proxy's own. */
+  listen(): void {
+    if (this.#closed) return;
+    const previous = this.#listen;
+    const capabilities = (this.#client.getServerCapabilities() ?? {}) as ServerCapabilities;
+    const filter: SubscriptionFilter = {
+      ...(capabilities.tools?.listChanged && { toolsListChanged: true }),
+      ...(capabilities.prompts?.listChanged && { promptsListChanged: true }),
+      ...(capabilities.resources?.listChanged && { resourcesListChanged: true }),
+      ...(capabilities.resources?.subscribe && this.#subscribers.size > 0 && { resourceSubscriptions: [...this.#subscribers.keys()] }),
+    };
+    if (Object.keys(filter).length === 0) {
+      this.#listen = undefined;
+      void previous?.then((stream) => stream?.close());
+      return;
+    }
+    // Outside any request's scope: what arrives on it belongs to no single client.
+    this.#listen = backendCall.exit(() =>
+      this.#client.listen(filter, { timeout: 0 } as never).then(
+        (stream) => stream,
+        (error: unknown) => {
+          this.plugin.log.warn({ err: this.plugin.scrub(messageOf(error)) }, 'could not listen for changes');
+          return undefined;
+        },
+      ),
+    );
+    void previous?.then((stream) => stream?.close());
+  }
+
+  /** `link`'s client subscribes to `uri` (the backend's): updates reach it. */
+  subscribe(uri: string, link: ModernLink): void {
+    let links = this.#subscribers.get(uri);
+    const fresh = !links;
+    if (!links) this.#subscribers.set(uri, (links = new Set()));
+    links.add(link);
+    if (fresh) this.listen();
+  }
+
+  unsubscribe(uri: string, link: ModernLink): void {
+    const links = this.#subscribers.get(uri);
+    if (!links?.delete(link) || links.size > 0) return;
+    this.#subscribers.delete(uri);
+    this.listen();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#subscribers.clear();
+    await this.#listen?.then((stream) => stream?.close()).catch(() => {});
+    await this.#client.close().catch(() => {});
+  }
+
+  async #onNotification(notification: Notification): Promise<void> {
+    const call = backendCall.getStore();
+    if (call?.notify) return call.notify(notification);
+    const kinds = LIST_CHANGED[notification.method];
+    if (kinds) return this.#options.onListChanged(this.plugin, kinds);
+    const uri = (notification.params as { uri?: unknown } | undefined)?.uri;
+    if (notification.method === 'notifications/resources/updated' && typeof uri === 'string') {
+      for (const link of this.#subscribers.get(uri) ?? []) await link.onNotification({ method: notification.method, params: { uri } });
+    }
+  }
+}
+
+/** One client's view of a 2026-era plugin: its capabilities, log level and subscriptions. */
+export class ModernLink implements BackendLink {
+  readonly plugin: Plugin;
+  readonly peer: BackendPeer;
+  readonly #upstream: ModernUpstream;
+  /** The level the client set with logging/setLevel (a 2025 client), sent on each request. */
+  logLevel?: string;
+  readonly #subscriptions = new Set<string>();
+  #inFlight = 0;
+  #drained?: () => void;
+
+  constructor(upstream: ModernUpstream, peer: BackendPeer) {
+    this.#upstream = upstream;
+    this.plugin = upstream.plugin;
+    this.peer = peer;
+  }
+
+  list(kind: ListKind): Promise<ListItem[]> {
+    return this.plugin.catalog.get(audienceOf(this.peer.clientCapabilities()), kind, () => this.#upstream.fetchAll(this, kind));
+  }
+
+  /**
+   * Forwards a request. What a 2025 session keeps with the backend, a 2026 backend takes per
+   * request: the log level goes on each request, subscriptions onto the plugin's listen stream.
+   */
+  async request(method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Result> {
+    switch (method) {
+      case 'logging/setLevel':
+        this.logLevel = typeof params?.level === 'string' ? params.level : undefined;
+        return {};
+      case 'resources/subscribe':
+      case 'resources/unsubscribe': {
+        const uri = params?.uri;
+        if (typeof uri !== 'string') throw new RpcError(RpcCodes.InvalidParams, `${method}: "uri" must be a string`);
+        if (method === 'resources/subscribe') {
+          this.#subscriptions.add(uri);
+          this.#upstream.subscribe(uri, this);
+        } else {
+          this.#subscriptions.delete(uri);
+          this.#upstream.unsubscribe(uri, this);
+        }
+        return {};
+      }
+    }
+    this.#inFlight++;
+    try {
+      return await this.#upstream.send(this, method, params, options);
+    } finally {
+      if (--this.#inFlight === 0) this.#drained?.();
+    }
+  }
+
+  async onNotification(notification: Notification): Promise<void> {
+    await this.peer.onBackendNotification(this, notification);
+  }
+
+  async retire(_reason: string, graceMs: number): Promise<void> {
+    if (this.#inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((resolve) => (this.#drained = resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    for (const uri of this.#subscriptions) this.#upstream.unsubscribe(uri, this);
+    this.#subscriptions.clear();
+  }
+}
+
+/** A failure to reach the backend at all (connection refused, DNS, reset), as opposed to an answer. */
+function isUnreachable(error: unknown): boolean {
+  if (error instanceof ProtocolError || error instanceof SdkHttpError) return false;
+  if (error instanceof SdkError) return error.code === SdkErrorCode.ConnectionClosed || /fetch failed/.test(error.message);
+  return error instanceof TypeError && /fetch failed/.test(error.message);
+}
+
+function withoutMeta(result: Result): Result {
+  const { _meta: _dropped, ...rest } = result;
+  return rest as Result;
+}
+
+/** Turns what a 2026-era request failed with into the error the client sees. */
+export function modernError(error: unknown, plugin: Plugin, method: string, signal?: AbortSignal): Error {
+  const label = plugin.label;
+  const data = { plugin: plugin.prefix };
+  if (error instanceof RpcError || error instanceof SwitchboardError) return error;
+  if (ProtocolError.isInstance?.(error) || error instanceof ProtocolError) {
+    const protocol = error as ProtocolError;
+    return new RpcError(protocol.code, protocol.message, protocol.data);
+  }
+  if (error instanceof SdkHttpError) {
+    // A JSON-RPC error in an HTTP error (the SDK unwraps only 400s): the backend's own error.
+    const text = (error.data as { text?: string } | undefined)?.text;
+    try {
+      const body = JSON.parse(text ?? '') as { error?: { code?: unknown; message?: unknown; data?: unknown } };
+      if (typeof body.error?.code === 'number' && typeof body.error.message === 'string') return new RpcError(body.error.code, body.error.message, body.error.data);
+    } catch {
+      // not JSON: described below
+    }
+    const body = plugin.scrub((text ?? '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()).slice(0, 300);
+    return new RpcError(RpcCodes.InternalError, `${label} answered ${method} with HTTP ${error.status}${body ? `: ${body}` : ''}`, { ...data, status: error.status });
+  }
+  if (error instanceof SdkError) {
+    if (error.code === SdkErrorCode.RequestTimeout && !signal?.aborted) {
+      const timeout = (error.data as { timeout?: number } | undefined)?.timeout ?? plugin.timeoutMs;
+      return new RpcError(RpcCodes.RequestTimeout, `${label} did not answer ${method} within ${timeout} ms`, { ...data, timeoutMs: timeout });
+    }
+    if (error.code === SdkErrorCode.RequestTimeout) return new RpcError(RpcCodes.RequestTimeout, `${method} was cancelled`, data);
+    if (error.code === SdkErrorCode.ConnectionClosed) return new RpcError(RpcCodes.ConnectionClosed, `${label} closed the connection during ${method}`, data);
+    return new RpcError(RpcCodes.InternalError, plugin.scrub(`${label} failed during ${method}: ${error.message}`), data);
+  }
+  return new RpcError(RpcCodes.InternalError, plugin.scrub(`${label} failed during ${method} at ${redactUrl(plugin.manifest.remote?.url ?? 'in-process')}: ${describeNetworkError(error)}`), data);
+}
