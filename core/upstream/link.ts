@@ -26,6 +26,8 @@ export interface BackendPeer {
   readonly id: string;
   clientCapabilities(): ClientCapabilities;
   clientInfo(): Implementation;
+  /** The lowest log level the client wants messages at, when it says so per request (2026 clients). */
+  logLevel?(): string | undefined;
   /** A request from the backend to the client (sampling, elicitation, roots, ping). */
   onBackendRequest(link: BackendLink, request: JSONRPCRequest, signal: AbortSignal): Promise<Result>;
   /** A notification from the backend (progress is handled per request, not here). */

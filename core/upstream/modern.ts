@@ -125,11 +125,13 @@ export class ModernUpstream {
   /** Sends a request on behalf of `link`'s client. */
   async send(link: ModernLink, method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Result> {
     const peer = link.peer;
+    // With onprogress the SDK puts its own progress token in; the client's stays with the client side.
+    const { progressToken: _own, ...given } = (params?._meta as Record<string, unknown> | undefined) ?? {};
     const meta: Record<string, unknown> = {
-      ...((params?._meta as Record<string, unknown> | undefined) ?? {}),
+      ...(options.onprogress ? given : (params?._meta as Record<string, unknown> | undefined) ?? {}),
       [CLIENT_CAPABILITIES_META_KEY]: peer.clientCapabilities(),
       [CLIENT_INFO_META_KEY]: peer.clientInfo(),
-      ...(link.logLevel !== undefined && { [LOG_LEVEL_META_KEY]: link.logLevel }),
+      ...((link.logLevel ?? peer.logLevel?.()) !== undefined && { [LOG_LEVEL_META_KEY]: link.logLevel ?? peer.logLevel?.() }),
     };
     try {
       const result = (await backendCall.run({ notify: (notification) => link.onNotification(notification) }, () =>
@@ -194,7 +196,7 @@ export class ModernUpstream {
     }
     // Outside any request's scope: what arrives on it belongs to no single client.
     this.#listen = backendCall.exit(() =>
-      this.#client.listen(filter, { timeout: 0 } as never).then(
+      this.#client.listen(filter).then(
         (stream) => stream,
         (error: unknown) => {
           this.plugin.log.warn({ err: this.plugin.scrub(messageOf(error)) }, 'could not listen for changes');

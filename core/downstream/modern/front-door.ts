@@ -24,7 +24,7 @@ import type { ListKind } from '../../catalog/plugin-catalog.ts';
 import type { Plugin } from '../../plugins/plugin.ts';
 import type { SharedBackends } from '../../upstream/shared.ts';
 import { Backend, type BackendLink, type BackendPeer } from '../../upstream/backend.ts';
-import { toClient } from '../to-client.ts';
+import { safeExposeUri, toClient } from '../to-client.ts';
 import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts';
 import { checkNamedParams, contentsToClient } from '../forwarding.ts';
 import { requestScope, type RequestScope, type StatelessSink } from '../../scope.ts';
@@ -65,6 +65,8 @@ export class ModernFrontDoor {
   readonly #parked: ParkedCalls;
   /** Requests being answered, and how to end each with an error (shutdown). */
   readonly #requests = new Set<(error: Error) => void>();
+  /** Resources listening clients asked about (as they name them), and how many listen streams want each. */
+  readonly #subscriptions = new Map<string, { listeners: number; stop: Promise<() => Promise<void>> }>();
 
   constructor(options: ModernOptions) {
     this.#options = options;
@@ -77,9 +79,69 @@ export class ModernFrontDoor {
     this.#node = toNodeHandler(this.#handler);
   }
 
-  /** Serves one HTTP request of the 2026 era; `body` is the parsed JSON body. */
+  /**
+   * Serves one HTTP request of the 2026 era; `body` is the parsed JSON body. A listen stream that
+   * asks for resource updates gets the proxy subscribed to those resources at their plugins for
+   * as long as the stream is open.
+   */
   handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const listen = body as { method?: unknown; params?: { notifications?: { resourceSubscriptions?: unknown }; _meta?: Record<string, unknown> } } | undefined;
+    const uris = listen?.method === 'subscriptions/listen' ? listen.params?.notifications?.resourceSubscriptions : undefined;
+    if (Array.isArray(uris) && uris.length) {
+      const capabilities = (listen!.params?._meta?.[CLIENT_CAPABILITIES_META_KEY] ?? {}) as ClientCapabilities;
+      const release = this.#subscribe(uris.filter((uri): uri is string => typeof uri === 'string'), capabilities);
+      res.once('close', () => void release.then((done) => done()));
+    }
     return this.#node(req, res, body);
+  }
+
+  /**
+   * Subscribes to resources (as clients name them) at their plugins, counting listeners: the
+   * plugin is asked once per resource, and told to stop when the last listener goes.
+   */
+  async #subscribe(uris: string[], capabilities: ClientCapabilities): Promise<() => void> {
+    const held: string[] = [];
+    for (const exposed of new Set(uris)) {
+      let subscription = this.#subscriptions.get(exposed);
+      if (!subscription) {
+        subscription = { listeners: 0, stop: this.#subscribeAtPlugin(exposed, capabilities) };
+        this.#subscriptions.set(exposed, subscription);
+      }
+      subscription.listeners++;
+      held.push(exposed);
+    }
+    return () => {
+      for (const exposed of held) {
+        const subscription = this.#subscriptions.get(exposed);
+        if (!subscription || --subscription.listeners > 0) continue;
+        this.#subscriptions.delete(exposed);
+        void subscription.stop.then((stop) => stop());
+      }
+    };
+  }
+
+  /** Subscribes the proxy to one resource at its plugin; resolves with how to unsubscribe. */
+  async #subscribeAtPlugin(exposed: string, capabilities: ClientCapabilities): Promise<() => Promise<void>> {
+    const nothing = async () => {};
+    let target: { backend: BackendLink; uri: string };
+    try {
+      target = this.#options.router.routeUri(exposed, {
+        backend: (plugin) => (plugin.upstream ? plugin.upstream.link(busPeer(this, capabilities, this.#options.serverInfo)) : this.#options.shared.backend(plugin, capabilities)),
+      });
+    } catch {
+      return nothing; // no plugin has it: nothing will change
+    }
+    const { backend, uri } = target;
+    try {
+      await backend.request('resources/subscribe', { uri });
+    } catch (error) {
+      this.#options.log.debug({ err: (error as Error).message, uri: exposed }, 'could not subscribe for a listening client');
+      return nothing;
+    }
+    return async () => {
+      await backend.request('resources/unsubscribe', { uri }).catch(() => {});
+      if (!(backend instanceof Backend)) await backend.close();
+    };
   }
 
   /** Clients listening for list changes hear of these. */
@@ -254,20 +316,38 @@ export class ModernFrontDoor {
     const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
     const capabilities = (envelope[CLIENT_CAPABILITIES_META_KEY] ?? {}) as ClientCapabilities;
     const clientInfo = (envelope[CLIENT_INFO_META_KEY] ?? this.#options.serverInfo) as Implementation;
+    const logLevel = envelope[LOG_LEVEL_META_KEY] as string | undefined;
     const shared = this.#options.shared;
     let peer: BackendPeer | undefined;
     return {
-      backend: (plugin: Plugin) => (plugin.upstream ? plugin.upstream.link((peer ??= statelessPeer(capabilities, clientInfo))) : shared.backend(plugin, capabilities)),
+      backend: (plugin: Plugin) => (plugin.upstream ? plugin.upstream.link((peer ??= statelessPeer(capabilities, clientInfo, logLevel))) : shared.backend(plugin, capabilities)),
     };
   }
 }
 
+/** The proxy's own subscription at a 2026-era plugin, for listening clients: updates go to the bus. */
+function busPeer(front: ModernFrontDoor, capabilities: ClientCapabilities, clientInfo: Implementation): BackendPeer {
+  return {
+    id: 'listen',
+    clientCapabilities: () => capabilities,
+    clientInfo: () => clientInfo,
+    onBackendRequest: async (_link, request) => {
+      throw new RpcError(RpcCodes.MethodNotFound, `${request.method}: not expected on a subscription`);
+    },
+    onBackendNotification: async (link, notification) => {
+      const uri = (notification.params as { uri?: unknown } | undefined)?.uri;
+      if (notification.method === 'notifications/resources/updated' && typeof uri === 'string') front.resourceUpdated(safeExposeUri(link.plugin.namespace, uri));
+    },
+  };
+}
+
 /** A stateless client as a 2026-era backend sees it: what it declares; what the backend says about a request goes to that request. */
-function statelessPeer(capabilities: ClientCapabilities, clientInfo: Implementation): BackendPeer {
+function statelessPeer(capabilities: ClientCapabilities, clientInfo: Implementation, logLevel: string | undefined): BackendPeer {
   return {
     id: 'stateless',
     clientCapabilities: () => capabilities,
     clientInfo: () => clientInfo,
+    logLevel: () => logLevel,
     onBackendRequest: async (_link, request) => {
       throw new RpcError(RpcCodes.MethodNotFound, `${request.method}: a 2026-07-28 backend asks for input with input_required, not with a request`);
     },
