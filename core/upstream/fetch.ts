@@ -57,7 +57,12 @@ export function withHeaders(headers: Record<string, string> | undefined): typeof
 
 /** `fetch failed` says nothing; its cause (ECONNREFUSED, ENOTFOUND...) says what went wrong. */
 export function describeNetworkError(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  if (cause?.code) return `${messageOf(error)} (${cause.code})`;
-  return messageOf(error);
+  // Libraries wrap fetch's error ("Version negotiation probe failed: fetch failed"): the innermost `fetch failed` and its code say it best.
+  let described = error;
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current.message === 'fetch failed') described = current;
+  }
+  const cause = described instanceof Error ? (described.cause as { code?: string } | undefined) : undefined;
+  if (cause?.code) return `${messageOf(described)} (${cause.code})`;
+  return messageOf(described);
 }
