@@ -19,7 +19,7 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { ROOT, connect, startProcess, startProxy, startRemoteFixture, textOf, until, type RunningProcess, type RunningProxy } from './helpers.ts';
+import { FIXTURES, ROOT, connect, startProcess, startProxy, startRemoteFixture, textOf, until, type RunningProcess, type RunningProxy } from './helpers.ts';
 
 const MODERN = '2026-07-28';
 let modern: RunningProcess;
@@ -37,7 +37,7 @@ before(async () => {
   await writeFile(join(dir, 'mod', 'plugin.json'), JSON.stringify({ prefix: 'mod', remote: { url: modern.url } }));
   await mkdir(join(dir, 'old'));
   await writeFile(join(dir, 'old', 'plugin.json'), JSON.stringify({ prefix: 'old', remote: { url: legacy.url } }));
-  proxy = await startProxy({ pluginDirs: [join(ROOT, 'plugins'), dir] });
+  proxy = await startProxy({ pluginDirs: [join(ROOT, 'plugins'), join(FIXTURES, 'modern-plugins'), dir] });
 });
 
 after(async () => {
@@ -274,6 +274,25 @@ test('list changes and resource updates of a 2026 backend reach 2025 sessions an
     await subscription.close();
     await listener.close();
     await close();
+  }
+});
+
+test('an in-process plugin written with the SDK v2 is spoken to in 2026-07-28, in this process, by clients of both eras', async () => {
+  assert.equal(proxy.switchboard.registry.get('v2')?.era, MODERN);
+  const { client, close } = await connect(proxy.url, { elicitation: { form: {} } }, (c) => {
+    c.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { ok: true } }));
+  });
+  try {
+    assert.equal(text(await client.callTool({ name: 'v2_hello', arguments: { name: 'Ada' } })), 'Hello, Ada, from an SDK v2 plugin (stateless)');
+    assert.equal(text(await client.callTool({ name: 'v2_confirm', arguments: {} })), 'confirmed');
+  } finally {
+    await close();
+  }
+  const modernOne = await modernClient({ elicitation: { form: {} } }, (c) => c.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { ok: false } })));
+  try {
+    assert.equal(text(await modernOne.callTool({ name: 'v2_confirm', arguments: {} })), 'declined');
+  } finally {
+    await modernOne.close();
   }
 });
 

@@ -1,8 +1,8 @@
 /**
  * Module resolution hooks for plugin code (registered once by load.ts).
  *
- * 1. `@modelcontextprotocol/sdk`, `zod` and `mcp-switchboard` always resolve to the proxy's own
- *    copies, so a plugin folder mounted from anywhere (a container volume, say) can import them
+ * 1. `@modelcontextprotocol/sdk` (v1), `@modelcontextprotocol/server`, `/client`, `/core`, `/node` (v2),
+ *    `zod` and `mcp-switchboard` always resolve to the proxy's own copies, so a plugin folder mounted from anywhere (a container volume, say) can import them
  *    without a node_modules of its own, and the process holds one SDK instance.
  * 2. TypeScript files outside any node_modules are ES modules, even in a folder with no
  *    package.json (where tsx would otherwise compile them to CommonJS and break top-level await).
@@ -18,7 +18,7 @@ interface ResolveResult {
 }
 type NextResolve = (specifier: string, context: { parentURL?: string }) => Promise<ResolveResult>;
 
-const SHARED = /^(?:@modelcontextprotocol\/sdk|zod|mcp-switchboard)(?:\/|$)/;
+const SHARED = /^(?:@modelcontextprotocol\/(?:sdk|server|client|core|node)|zod|mcp-switchboard)(?:\/|$)/;
 const TYPESCRIPT = /\.(?:ts|tsx|mts)$/;
 
 let appPackage = '';

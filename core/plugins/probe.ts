@@ -12,6 +12,7 @@ import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 import { Backend, type BackendPeer, type ListKind } from '../upstream/backend.ts';
 import { ModernUpstream, MODERN, isWrongEra } from '../upstream/modern.ts';
 import { describeNetworkError } from '../upstream/fetch.ts';
+import { inProcessFetch, isModernServer } from '../upstream/in-process-modern.ts';
 import { LIST_KINDS, type ListItem } from '../catalog/plugin-catalog.ts';
 import { redactUrl } from '../redact.ts';
 import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
@@ -51,6 +52,7 @@ const GROUP_OF: Record<string, ListKind[]> = {
  */
 export async function probe(plugin: Plugin, options: ProbeOptions): Promise<{ monitor: Monitor; fingerprints: Fingerprints } | SwitchboardError> {
   const era = plugin.manifest.remote?.era ?? 'auto';
+  if (plugin.kind === 'in-process' && (plugin.upstream || (await makesModernServer(plugin)))) return probeModern(plugin, options) as Promise<{ monitor: Monitor; fingerprints: Fingerprints } | SwitchboardError>;
   if (plugin.kind === 'remote' && era !== '2025-11-25') {
     const modern = await probeModern(plugin, options);
     if (modern !== 'wrong era') return modern;
@@ -63,9 +65,22 @@ export async function probe(plugin: Plugin, options: ProbeOptions): Promise<{ mo
   return probeLegacy(plugin, options);
 }
 
+/** Whether an in-process plugin's factory makes SDK v2 servers (a failing factory is left to the 2025 probe to report). */
+async function makesModernServer(plugin: Plugin): Promise<boolean> {
+  try {
+    const server = await plugin.manifest.server!({ sessionId: 'probe', log: plugin.log });
+    const modern = isModernServer(server);
+    await server?.close?.().catch(() => {});
+    return modern;
+  } catch {
+    return false;
+  }
+}
+
 /** A 2026-era backend: its one stateless connection is kept as the plugin's upstream (and monitor). */
 async function probeModern(plugin: Plugin, options: ProbeOptions): Promise<{ monitor: Monitor; fingerprints: Fingerprints } | SwitchboardError | 'wrong era'> {
-  const upstream = plugin.upstream ?? new ModernUpstream(plugin, { clientInfo: options.clientInfo, onListChanged: options.onListChanged });
+  const local = plugin.kind === 'in-process' && !plugin.upstream ? inProcessFetch(plugin) : undefined;
+  const upstream = plugin.upstream ?? new ModernUpstream(plugin, { clientInfo: options.clientInfo, onListChanged: options.onListChanged, ...(local && { fetch: local.fetch, onClose: local.close }) });
   const attempt = (async () => {
     const discovered = plugin.upstream ? await upstream.rediscover({ timeoutMs: options.timeoutMs, signal: options.signal }) : await upstream.connect({ timeoutMs: options.timeoutMs, signal: options.signal });
     plugin.info = discovered;
@@ -83,7 +98,8 @@ async function probeModern(plugin: Plugin, options: ProbeOptions): Promise<{ mon
     attempt.catch(() => {});
     if (plugin.upstream !== upstream) await upstream.close();
     if (isWrongEra(error)) return 'wrong era';
-    return new SwitchboardError('SB_BACKEND_UNAVAILABLE', plugin.scrub(`${plugin.label}: cannot reach ${redactUrl(plugin.manifest.remote!.url)}: ${describeNetworkError(error)}`), {
+    const where = plugin.manifest.remote ? `cannot reach ${redactUrl(plugin.manifest.remote.url)}` : 'its SDK v2 server does not answer';
+    return new SwitchboardError(plugin.kind === 'in-process' ? 'SB_PLUGIN_FACTORY' : 'SB_BACKEND_UNAVAILABLE', plugin.scrub(`${plugin.label}: ${where}: ${describeNetworkError(error)}`), {
       cause: error,
       culprit: plugin.source.display,
     });

@@ -59,6 +59,8 @@ export interface ModernUpstreamOptions {
   onListChanged: (plugin: Plugin, kinds: ListKind[]) => void;
   /** How to reach the backend: fetch for an in-process server, the network for a remote one. */
   fetch?: typeof fetch;
+  /** Called on close (an in-process server's handler). */
+  onClose?: () => Promise<void>;
 }
 
 /** What the backend said about itself in `server/discover`. */
@@ -229,6 +231,7 @@ export class ModernUpstream {
     this.#subscribers.clear();
     await this.#listen?.then((stream) => stream?.close()).catch(() => {});
     await this.#client.close().catch(() => {});
+    await this.#options.onClose?.().catch(() => {});
   }
 
   async #onNotification(notification: Notification): Promise<void> {
