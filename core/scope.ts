@@ -23,6 +23,12 @@ export interface RequestScope {
   done: boolean;
   /** A 2026 request (no session): where the backend's messages about it go. */
   stateless?: StatelessSink;
+  /**
+   * Closes the client's stream of this request so that it reconnects and resumes (2025
+   * sessions): done when the backend closes its own stream of the request mid-call (SSE
+   * polling), so the client sees what the backend meant.
+   */
+  closeStream?: () => void;
 }
 
 /**

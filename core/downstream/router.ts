@@ -86,6 +86,14 @@ export class Router {
     throw new RpcError(RpcCodes.InvalidParams, `Unknown ${kind === 'tools' ? 'tool' : 'prompt'}: ${exposed}`);
   }
 
+  /** The tool a client-side name stands for, as the client is shown it; undefined if there is none. */
+  async tool(exposed: string, backends: Backends): Promise<ListItem | undefined> {
+    const route = await this.routeName('tools', exposed, backends).catch(() => undefined);
+    if (!route) return undefined;
+    const tools = await route.backend.list('tools').catch(() => []);
+    return tools.find((item) => item.name === route.name);
+  }
+
   /** The plugin and backend URI for a client-side resource URI. */
   routeUri(exposed: string, backends: Backends): { backend: BackendLink; uri: string } {
     let unavailable: RpcError | undefined;

@@ -18,6 +18,18 @@ export interface PluginContext {
   readonly sessionId: string;
   /** A logger tagged with the plugin's prefix. */
   readonly log: Logger;
+  /**
+   * Plugins written with the SDK v2 (served statelessly, a server per request): how to tell
+   * listening clients that lists or a resource changed. A per-request server cannot send
+   * `list_changed` itself. Undefined for plugins served in the 2025 era (a server per session,
+   * whose own `sendToolListChanged()` works).
+   */
+  readonly notify?: {
+    toolsChanged(): void;
+    promptsChanged(): void;
+    resourcesChanged(): void;
+    resourceUpdated(uri: string): void;
+  };
 }
 
 export type ServerFactory = (context: PluginContext) => McpServerLike | Promise<McpServerLike>;

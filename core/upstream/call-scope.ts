@@ -15,6 +15,8 @@ export interface BackendCall {
   lost?(error: Error): void;
   /** A notification about this request (progress is handled per request, not here). */
   notify?(notification: Notification): Promise<void>;
+  /** HTTP headers this request carries besides the transport's own (`Mcp-Param-*`). */
+  headers?: Record<string, string>;
 }
 
 export const backendCall = new AsyncLocalStorage<BackendCall>();

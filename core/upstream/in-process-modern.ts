@@ -14,7 +14,7 @@ export function isModernServer(server: unknown): boolean {
 
 /** A fetch that serves requests with the plugin's factory, in this process. */
 export function inProcessFetch(plugin: Plugin): { fetch: typeof fetch; close(): Promise<void> } {
-  const handler: McpHttpHandler = createMcpHandler(async () => (await plugin.manifest.server!({ sessionId: 'stateless', log: plugin.log })) as unknown as McpServer, {
+  const handler: McpHttpHandler = createMcpHandler(async () => (await plugin.manifest.server!({ sessionId: 'stateless', log: plugin.log, notify: handler.notify })) as unknown as McpServer, {
     legacy: 'reject',
     onerror: (error) => plugin.log.debug({ err: error.message }, 'in-process 2026 request failed'),
   });

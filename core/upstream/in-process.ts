@@ -4,6 +4,7 @@ import type { Plugin } from '../plugins/plugin.ts';
 import type { McpServerLike } from '../plugins/manifest.ts';
 import { SwitchboardError, messageOf } from '../errors.ts';
 import { newClient, once, type ConnectOptions, type Connection } from './connection.ts';
+import { requestScope } from '../scope.ts';
 
 export async function connectInProcess(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
   let server: McpServerLike;
@@ -20,6 +21,7 @@ export async function connectInProcess(plugin: Plugin, options: ConnectOptions):
   const client = newClient(plugin, options);
   try {
     await server.connect(serverSide);
+    offerStreamClose(serverSide);
     await client.connect(clientSide, { timeout: plugin.timeoutMs, signal: options.signal });
   } catch (error) {
     await server.close().catch(() => {});
@@ -34,5 +36,20 @@ export async function connectInProcess(plugin: Plugin, options: ConnectOptions):
       await client.close().catch(() => {});
       await server.close().catch(() => {});
     }),
+  };
+}
+
+/**
+ * An in-process server may close a request's stream mid-call, as a remote one can over HTTP
+ * (SSE polling: `extra.closeSSEStream`). In memory there is no stream, so the proxy hands the
+ * server the client's own: closing it makes the client resume, as it would with the server
+ * directly. Messages are delivered on the forwarded request's async path, so its scope is known.
+ */
+function offerStreamClose(serverSide: InMemoryTransport): void {
+  const deliver = serverSide.onmessage;
+  if (!deliver) return;
+  serverSide.onmessage = (message, extra) => {
+    const closeStream = requestScope.getStore()?.closeStream;
+    deliver(message, closeStream ? ({ ...extra, closeSSEStream: closeStream } as typeof extra) : extra);
   };
 }

@@ -30,6 +30,7 @@ import { audienceOf, type ListItem, type ListKind } from '../catalog/plugin-cata
 import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
 import { redactUrl, splitCredentials } from '../redact.ts';
 import { backendCall } from './call-scope.ts';
+import { encodeParamHeaders, paramHeaders } from '../catalog/param-headers.ts';
 import { describeNetworkError, fetchWithOwnSignal } from './fetch.ts';
 import type { BackendLink, BackendPeer } from './link.ts';
 
@@ -100,7 +101,16 @@ export class ModernUpstream {
     const remote = this.plugin.manifest.remote;
     const authorization = remote ? splitCredentials(remote.url).authorization : undefined;
     const headers = { ...(authorization && { Authorization: authorization }), ...remote?.headers };
-    const transport = new StreamableHTTPClientTransport(this.#url, { fetch: this.#options.fetch ?? fetchWithOwnSignal, requestInit: { headers } });
+    const base = this.#options.fetch ?? fetchWithOwnSignal;
+    // A request's own headers (Mcp-Param-*) ride on its async path.
+    const fetchWithCallHeaders: typeof fetch = (input, init) => {
+      const extra = backendCall.getStore()?.headers;
+      if (!extra) return base(input, init);
+      const merged = new Headers(init?.headers);
+      for (const [name, value] of Object.entries(extra)) merged.set(name, value);
+      return base(input, { ...init, headers: merged });
+    };
+    const transport = new StreamableHTTPClientTransport(this.#url, { fetch: fetchWithCallHeaders, requestInit: { headers } });
     await this.#client.connect(transport, { timeout: options.timeoutMs, signal: options.signal });
     return {
       capabilities: (this.#client.getServerCapabilities() ?? {}) as ServerCapabilities,
@@ -125,7 +135,7 @@ export class ModernUpstream {
   }
 
   /** Sends a request on behalf of `link`'s client. */
-  async send(link: ModernLink, method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Result> {
+  async send(link: ModernLink, method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}, headers?: Record<string, string>): Promise<Result> {
     const peer = link.peer;
     // With onprogress the SDK puts its own progress token in; the client's stays with the client side.
     const { progressToken: _own, ...given } = (params?._meta as Record<string, unknown> | undefined) ?? {};
@@ -136,7 +146,7 @@ export class ModernUpstream {
       ...((link.logLevel ?? peer.logLevel?.()) !== undefined && { [LOG_LEVEL_META_KEY]: link.logLevel ?? peer.logLevel?.() }),
     };
     try {
-      const result = (await backendCall.run({ notify: (notification) => link.onNotification(notification) }, () =>
+      const result = (await backendCall.run({ notify: (notification) => link.onNotification(notification), ...(headers && { headers }) }, () =>
         this.#client.request({ method, params: { ...params, _meta: meta } } as never, RAW, {
           timeout: this.plugin.timeoutMs,
           signal: options.signal,
@@ -292,7 +302,7 @@ export class ModernLink implements BackendLink {
     }
     this.#inFlight++;
     try {
-      return await this.#upstream.send(this, method, params, options);
+      return await this.#upstream.send(this, method, params, options, method === 'tools/call' ? await this.#paramHeaders(params) : undefined);
     } finally {
       if (--this.#inFlight === 0) this.#drained?.();
     }
@@ -300,6 +310,14 @@ export class ModernLink implements BackendLink {
 
   async onNotification(notification: Notification): Promise<void> {
     await this.peer.onBackendNotification(this, notification);
+  }
+
+  /** The `Mcp-Param-*` headers the backend expects with a call (its tool's `x-mcp-header` arguments). */
+  async #paramHeaders(params: Record<string, unknown> | undefined): Promise<Record<string, string> | undefined> {
+    const tools = await this.list('tools').catch(() => []);
+    const tool = tools.find((item) => item.name === params?.name);
+    const declared = tool ? paramHeaders(tool.inputSchema) : [];
+    return declared.length ? encodeParamHeaders(declared, params?.arguments) : undefined;
   }
 
   async retire(_reason: string, graceMs: number): Promise<void> {

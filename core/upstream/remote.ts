@@ -11,6 +11,17 @@ import { SwitchboardError } from '../errors.ts';
 import { redactUrl, splitCredentials } from '../redact.ts';
 import { describeNetworkError, fetchWithOwnSignal, withHeaders } from './fetch.ts';
 import { newClient, once, type ConnectOptions, type Connection } from './connection.ts';
+import { requestScope } from '../scope.ts';
+
+/**
+ * fetch for a backend session. A backend that closes a request's stream on purpose (SSE
+ * polling) is reconnected to by the SDK with `Last-Event-ID`, on that request's async path: the
+ * client's stream of the request is closed then too, so it resumes as it would directly.
+ */
+const followingStreamCloses: typeof fetch = (input, init) => {
+  if (init?.method === 'GET' && new Headers(init.headers).has('last-event-id')) requestScope.getStore()?.closeStream?.();
+  return fetchWithOwnSignal(input, init);
+};
 
 export async function connectRemote(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
   const remote = plugin.manifest.remote!;
@@ -26,7 +37,7 @@ export async function connectRemote(plugin: Plugin, options: ConnectOptions): Pr
     const client = newClient(plugin, options);
     const transport =
       kind === 'streamable-http'
-        ? new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchWithOwnSignal })
+        ? new StreamableHTTPClientTransport(url, { requestInit, fetch: followingStreamCloses })
         : new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: withHeaders(headers) } });
     try {
       await client.connect(transport, { timeout: plugin.timeoutMs, signal: options.signal });

