@@ -104,7 +104,7 @@ export type PluginManifest = InProcessManifest | RemoteManifest | CommandManifes
 export const KINDS = ['server', 'remote', 'command'] as const;
 
 /** Identity helper for plugin authors: `export default definePlugin({...})`. */
-export function definePlugin<T extends PluginManifest>(manifest: T): T {
+export function definePlugin(manifest: PluginManifest): PluginManifest {
   return manifest;
 }
 
