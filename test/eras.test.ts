@@ -7,7 +7,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as V2Client, LOG_LEVEL_META_KEY, StreamableHTTPClientTransport as V2Transport } from '@modelcontextprotocol/client';
@@ -22,6 +24,7 @@ import {
 import { FIXTURES, ROOT, connect, startProcess, startProxy, startRemoteFixture, textOf, until, type RunningProcess, type RunningProxy } from './helpers.ts';
 
 const MODERN = '2026-07-28';
+const run = promisify(execFile);
 let modern: RunningProcess;
 let legacy: RunningProcess;
 let proxy: RunningProxy;
@@ -124,6 +127,18 @@ test('one curl-style POST with the 2026 envelope returns a tool result, and no s
   assert.equal(body.id, 1);
   assert.equal(body.result.resultType, 'complete');
   assert.deepEqual(body.result.content, [{ type: 'text', text: 'Hello from the example MCP server!' }]);
+});
+
+test("the README's curl example, run as it is, returns example_hello_world's result with no session", async () => {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Protocol eras'));
+  const block = /```sh\n(curl [\s\S]*?)\n#/.exec(section)?.[1];
+  assert.ok(block, 'the Protocol eras section has a curl example');
+  const command = block.replace(/\\\n\s*/g, ' ').replace('http://localhost:8490/mcp', proxy.url);
+  const { stdout } = await run('sh', ['-c', command]);
+  const answer = JSON.parse(stdout);
+  assert.deepEqual(answer.result.content, [{ type: 'text', text: 'Hello from the example MCP server!' }]);
+  assert.equal(answer.result.resultType, 'complete');
 });
 
 test('2026 requests are checked as the spec says: header/body disagreement, a missing envelope, removed methods', async () => {
