@@ -5,10 +5,10 @@
  */
 import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RestartBackoff } from '../core/upstream/restart.ts';
+import { RestartBackoff } from '../core/upstream/legacy/restart.ts';
 import { PluginCatalog, audienceOf } from '../core/catalog/plugin-catalog.ts';
 import { InputGate, ParkedCalls } from '../core/downstream/modern/input.ts';
-import { SessionEventStore } from '../core/downstream/events.ts';
+import { SessionEventStore } from '../core/downstream/legacy/events.ts';
 import { ProcessSlots } from '../core/plugins/process-slots.ts';
 import { encodeParamHeaders, paramHeaderMismatch, paramHeaders } from '../core/catalog/param-headers.ts';
 import { followSignals } from '../core/signals.ts';

@@ -10,10 +10,10 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { classifyInboundRequest } from '@modelcontextprotocol/server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ClientSession } from '../downstream/session.ts';
-import type { SessionStore } from '../downstream/sessions.ts';
+import type { ClientSession } from '../downstream/legacy/session.ts';
+import type { SessionStore } from '../downstream/legacy/sessions.ts';
 import type { Logger } from '../log.ts';
-import { SessionEventStore, exchangeScope, type Exchange } from '../downstream/events.ts';
+import { SessionEventStore, exchangeScope, type Exchange } from '../downstream/legacy/events.ts';
 import { RpcCodes } from '../errors.ts';
 
 export interface HttpOptions {

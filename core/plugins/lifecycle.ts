@@ -22,6 +22,7 @@ import type { PluginRegistry } from './registry.ts';
 import { changedGroups, groupsOf, groupsWithItems, probe, type Fingerprints, type ListGroup, type Monitor } from './probe.ts';
 import { SwitchboardError, messageOf } from '../errors.ts';
 import type { Secrets } from '../redact.ts';
+import { Retries } from './retries.ts';
 import type { Logger } from '../log.ts';
 
 export type { ListGroup } from './probe.ts';
@@ -78,21 +79,17 @@ interface Entry {
 
 type Loader = (version: number) => Promise<PluginManifest>;
 
-const RETRY_MIN_MS = 1000;
-const RETRY_MAX_MS = 30_000;
 /** Requests in progress on a removed plugin get at most this long to finish. */
 const REMOVAL_GRACE_MS = 5000;
 
 export class PluginLifecycle {
   readonly #options: LifecycleOptions;
   readonly #entries = new Map<string, Entry>();
-  readonly #retries = new Map<Plugin, { timer: NodeJS.Timeout; attempt: number }>();
+  readonly #retries = new Retries();
   /** Each mounted plugin's monitor (the probe's connection, kept open). */
   readonly #monitors = new Map<Plugin, Monitor>();
   /** Plugin versions being retired, whose processes may still run. */
   readonly #retiring = new Set<Plugin>();
-  /** Gives up every probe of a plugin (it is retired or displaced, or the proxy closes). */
-  readonly #probes = new Map<Plugin, AbortController>();
   #nextOrder = 0;
   #starting = true;
   #closed = false;
@@ -182,10 +179,7 @@ export class PluginLifecycle {
   /** Stops retrying unavailable plugins, refuses further loads, and closes the monitors. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const { timer } of this.#retries.values()) clearTimeout(timer);
-    this.#retries.clear();
-    for (const giveUp of this.#probes.values()) giveUp.abort();
-    this.#probes.clear();
+    this.#retries.stopAll();
     const monitors = [...this.#monitors.values()];
     this.#monitors.clear();
     await Promise.all(monitors.map((monitor) => monitor.close()));
@@ -355,12 +349,10 @@ export class PluginLifecycle {
   }
 
   #probe(plugin: Plugin) {
-    let giveUp = this.#probes.get(plugin);
-    if (!giveUp) this.#probes.set(plugin, (giveUp = new AbortController()));
     const probing = probe(plugin, {
       clientInfo: this.#options.clientInfo,
       timeoutMs: this.#options.loadTimeoutMs,
-      signal: giveUp.signal,
+      signal: this.#retries.probeSignal(plugin),
       onListChanged: (changed, kinds) => {
         // The backend's lists changed for everyone: the shared lists go, clients re-list.
         changed.catalog.invalidate(kinds);
@@ -369,7 +361,7 @@ export class PluginLifecycle {
     });
     // A version that did not make it (a failed reload) leaves nothing behind.
     void probing.finally(() => {
-      if (![...this.#entries.values()].some((e) => e.plugin === plugin)) this.#probes.delete(plugin);
+      if (![...this.#entries.values()].some((e) => e.plugin === plugin)) this.#retries.forgetProbes(plugin);
     });
     return probing;
   }
@@ -411,12 +403,9 @@ export class PluginLifecycle {
   }
 
   /** Probes `plugin` after `wait` ms; tries again with backoff until it answers, then announces its lists. */
-  #retry(entry: Entry, plugin: Plugin, wait = RETRY_MIN_MS, attempt = 1): void {
+  #retry(entry: Entry, plugin: Plugin, wait?: number, attempt = 1): void {
     if (this.#closed) return;
-    clearTimeout(this.#retries.get(plugin)?.timer);
-    const timer = setTimeout(() => void this.#reprobe(entry, plugin, attempt), wait);
-    timer.unref();
-    this.#retries.set(plugin, { timer, attempt });
+    this.#retries.schedule(plugin, (n) => void this.#reprobe(entry, plugin, n), attempt, wait);
   }
 
   async #reprobe(entry: Entry, plugin: Plugin, attempt: number): Promise<void> {
@@ -430,14 +419,14 @@ export class PluginLifecycle {
     }
     if (probed instanceof SwitchboardError) {
       plugin.setState('unavailable', probed.message);
-      this.#retry(entry, plugin, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt), attempt + 1);
+      this.#retry(entry, plugin, undefined, attempt + 1);
       return;
     }
     this.#watch(entry, plugin, probed.monitor);
     const changed = changedGroups(entry.lists, probed.fingerprints, undefined, plugin.counts);
     entry.lists = probed.fingerprints;
     plugin.setState('ready'); // while its retry is still on record, so this is not taken for a recovery to probe
-    this.#retries.delete(plugin);
+    this.#retries.done(plugin);
     if (wasUnavailable) plugin.log.info(`${plugin.label} is available`);
     // Clients listed without it while it was unavailable: they re-list it all.
     const announce = wasUnavailable ? groupsWithItems(plugin.counts) : changed;
@@ -446,10 +435,7 @@ export class PluginLifecycle {
 
   /** No more probes of `plugin`: the retry timer stops, a probe in progress ends now (its process too). */
   #stopRetrying(plugin: Plugin): void {
-    clearTimeout(this.#retries.get(plugin)?.timer);
-    this.#retries.delete(plugin);
-    this.#probes.get(plugin)?.abort();
-    this.#probes.delete(plugin);
+    this.#retries.stop(plugin);
   }
 }
 

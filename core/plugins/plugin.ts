@@ -9,7 +9,7 @@ import { Namespace } from '../catalog/namespace.ts';
 import { PluginCatalog } from '../catalog/plugin-catalog.ts';
 import { Secrets, secretsOfUrl } from '../redact.ts';
 import { ProcessSlots } from './process-slots.ts';
-import type { ModernUpstream } from '../upstream/modern.ts';
+import type { ModernUpstream } from '../upstream/modern/upstream.ts';
 import type { Logger } from '../log.ts';
 
 export type PluginKind = 'in-process' | 'remote' | 'command';

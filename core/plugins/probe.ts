@@ -9,10 +9,10 @@
  * the shared catalog, without a backend session of their own, would not hear it otherwise.
  */
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
-import { Backend, type BackendPeer, type ListKind } from '../upstream/backend.ts';
-import { ModernUpstream, MODERN, isWrongEra } from '../upstream/modern.ts';
+import { Backend, type BackendPeer, type ListKind } from '../upstream/legacy/backend.ts';
+import { ModernUpstream, MODERN, isWrongEra } from '../upstream/modern/upstream.ts';
 import { describeNetworkError } from '../upstream/fetch.ts';
-import { inProcessFetch, isModernServer } from '../upstream/in-process-modern.ts';
+import { inProcessFetch, isModernServer } from '../upstream/modern/in-process.ts';
 import { LIST_KINDS, type ListItem } from '../catalog/plugin-catalog.ts';
 import { redactUrl } from '../redact.ts';
 import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
@@ -52,7 +52,9 @@ const GROUP_OF: Record<string, ListKind[]> = {
  */
 export async function probe(plugin: Plugin, options: ProbeOptions): Promise<{ monitor: Monitor; fingerprints: Fingerprints } | SwitchboardError> {
   const era = plugin.manifest.remote?.era ?? 'auto';
-  if (plugin.kind === 'in-process' && (plugin.upstream || (await makesModernServer(plugin)))) return probeModern(plugin, options) as Promise<{ monitor: Monitor; fingerprints: Fingerprints } | SwitchboardError>;
+  if (plugin.kind === 'in-process' && (plugin.upstream || (await makesModernServer(plugin, options.timeoutMs)))) {
+    return probeModern(plugin, options) as Promise<{ monitor: Monitor; fingerprints: Fingerprints } | SwitchboardError>;
+  }
   if (plugin.kind === 'remote' && era !== '2025-11-25') {
     const modern = await probeModern(plugin, options);
     if (modern !== 'wrong era') return modern;
@@ -65,10 +67,10 @@ export async function probe(plugin: Plugin, options: ProbeOptions): Promise<{ mo
   return probeLegacy(plugin, options);
 }
 
-/** Whether an in-process plugin's factory makes SDK v2 servers (a failing factory is left to the 2025 probe to report). */
-async function makesModernServer(plugin: Plugin): Promise<boolean> {
+/** Whether an in-process plugin's factory makes SDK v2 servers (a failing or hanging factory is left to the 2025 probe to report). */
+async function makesModernServer(plugin: Plugin, timeoutMs: number): Promise<boolean> {
   try {
-    const server = await plugin.manifest.server!({ sessionId: 'probe', log: plugin.log });
+    const server = await withTimeout(Promise.resolve(plugin.manifest.server!({ sessionId: 'probe', log: plugin.log })), timeoutMs, 'the factory did not return');
     const modern = isModernServer(server);
     await server?.close?.().catch(() => {});
     return modern;

@@ -8,7 +8,7 @@
  */
 import { LOG_LEVEL_META_KEY, type ServerContext } from '@modelcontextprotocol/server';
 import type { Notification, Result } from '@modelcontextprotocol/sdk/types.js';
-import { Backend, type BackendLink } from '../../upstream/backend.ts';
+import { Backend, type BackendLink } from '../../upstream/legacy/backend.ts';
 import { requestScope, type RequestScope, type StatelessSink } from '../../scope.ts';
 import { followSignals } from '../../signals.ts';
 import { InputGate, ParkedCalls, type Parked } from './input.ts';

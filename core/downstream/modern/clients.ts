@@ -8,7 +8,7 @@ import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY 
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Backends } from '../router.ts';
 import type { Plugin } from '../../plugins/plugin.ts';
-import type { SharedBackends } from '../../upstream/shared.ts';
+import type { SharedBackends } from '../../upstream/legacy/shared.ts';
 import type { BackendPeer } from '../../upstream/link.ts';
 import { requestScope } from '../../scope.ts';
 import { toClient } from '../to-client.ts';

@@ -12,7 +12,7 @@ import { toNodeHandler } from '@modelcontextprotocol/node';
 import type { Implementation, Result } from '@modelcontextprotocol/sdk/types.js';
 import type { Router, Backends } from '../router.ts';
 import type { ListKind } from '../../catalog/plugin-catalog.ts';
-import type { SharedBackends } from '../../upstream/shared.ts';
+import type { SharedBackends } from '../../upstream/legacy/shared.ts';
 import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts';
 import { checkNamedParams, contentsToClient } from '../forwarding.ts';
 import { StatelessCalls, forwarded } from './calls.ts';

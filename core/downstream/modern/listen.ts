@@ -8,8 +8,8 @@
  */
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Router } from '../router.ts';
-import type { SharedBackends } from '../../upstream/shared.ts';
-import { Backend, type BackendLink, type BackendPeer } from '../../upstream/backend.ts';
+import type { SharedBackends } from '../../upstream/legacy/shared.ts';
+import { Backend, type BackendLink, type BackendPeer } from '../../upstream/legacy/backend.ts';
 import { safeExposeUri } from '../to-client.ts';
 import { RpcCodes, RpcError, messageOf } from '../../errors.ts';
 import type { Logger } from '../../log.ts';

@@ -10,20 +10,20 @@ import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.j
 import { CancelledNotificationSchema, ResultSchema, type RequestId, type Result, type ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { connect } from './connect.ts';
 import type { Connection } from './connection.ts';
-import type { Plugin } from '../plugins/plugin.ts';
-import type { ProcessHolder } from '../plugins/process-slots.ts';
-import { audienceOf, type ListItem, type ListKind } from '../catalog/plugin-catalog.ts';
-import { requestScope } from '../scope.ts';
-import { followSignals, type FollowingSignal } from '../signals.ts';
-import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
-import { backendError, isNotDelivered, isSessionGone } from './backend-errors.ts';
+import type { Plugin } from '../../plugins/plugin.ts';
+import type { ProcessHolder } from '../../plugins/process-slots.ts';
+import { audienceOf, type ListItem, type ListKind } from '../../catalog/plugin-catalog.ts';
+import { requestScope } from '../../scope.ts';
+import { followSignals, type FollowingSignal } from '../../signals.ts';
+import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../../errors.ts';
+import { backendError, isNotDelivered, isSessionGone } from './errors.ts';
 import { RestartBackoff } from './restart.ts';
-import { backendCall } from './call-scope.ts';
-import type { BackendLink, BackendPeer } from './link.ts';
+import { backendCall } from '../call-scope.ts';
+import type { BackendLink, BackendPeer } from '../link.ts';
 
-export type { BackendLink, BackendPeer } from './link.ts';
+export type { BackendLink, BackendPeer } from '../link.ts';
 
-export type { ListItem, ListKind } from '../catalog/plugin-catalog.ts';
+export type { ListItem, ListKind } from '../../catalog/plugin-catalog.ts';
 
 const LIST_METHOD: Record<ListKind, string> = {
   tools: 'tools/list',

@@ -14,8 +14,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from '../log.ts';
-import { NotDeliveredError } from './backend-errors.ts';
+import type { Logger } from '../../log.ts';
+import { NotDeliveredError } from './errors.ts';
 
 export interface ChildOptions {
   command: string;

@@ -15,24 +15,25 @@ import {
   CLIENT_INFO_META_KEY,
   Client,
   LOG_LEVEL_META_KEY,
-  ProtocolError,
   SERVER_INFO_META_KEY,
   SdkError,
   SdkErrorCode,
-  SdkHttpError,
   StreamableHTTPClientTransport,
   type SubscriptionFilter,
 } from '@modelcontextprotocol/client';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Implementation, Notification, Result, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import type { Plugin } from '../plugins/plugin.ts';
-import { audienceOf, type ListItem, type ListKind } from '../catalog/plugin-catalog.ts';
-import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
-import { redactUrl, splitCredentials } from '../redact.ts';
-import { backendCall } from './call-scope.ts';
-import { encodeParamHeaders, paramHeaders } from '../catalog/param-headers.ts';
-import { describeNetworkError, fetchWithOwnSignal } from './fetch.ts';
-import type { BackendLink, BackendPeer } from './link.ts';
+import type { Plugin } from '../../plugins/plugin.ts';
+import type { ListItem, ListKind } from '../../catalog/plugin-catalog.ts';
+import { RpcCodes, RpcError, messageOf } from '../../errors.ts';
+import { splitCredentials } from '../../redact.ts';
+import { backendCall } from '../call-scope.ts';
+import { fetchWithOwnSignal } from '../fetch.ts';
+import type { BackendPeer } from '../link.ts';
+import { ModernLink } from './link.ts';
+import { isUnreachable, modernError } from './errors.ts';
+
+export { ModernLink } from './link.ts';
 
 export const MODERN = '2026-07-28';
 
@@ -256,126 +257,7 @@ export class ModernUpstream {
   }
 }
 
-/** One client's view of a 2026-era plugin: its capabilities, log level and subscriptions. */
-export class ModernLink implements BackendLink {
-  readonly plugin: Plugin;
-  readonly peer: BackendPeer;
-  readonly #upstream: ModernUpstream;
-  /** The level the client set with logging/setLevel (a 2025 client), sent on each request. */
-  logLevel?: string;
-  readonly #subscriptions = new Set<string>();
-  #inFlight = 0;
-  #drained?: () => void;
-
-  constructor(upstream: ModernUpstream, peer: BackendPeer) {
-    this.#upstream = upstream;
-    this.plugin = upstream.plugin;
-    this.peer = peer;
-  }
-
-  list(kind: ListKind): Promise<ListItem[]> {
-    return this.plugin.catalog.get(audienceOf(this.peer.clientCapabilities()), kind, () => this.#upstream.fetchAll(this, kind));
-  }
-
-  /**
-   * Forwards a request. What a 2025 session keeps with the backend, a 2026 backend takes per
-   * request: the log level goes on each request, subscriptions onto the plugin's listen stream.
-   */
-  async request(method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Result> {
-    switch (method) {
-      case 'logging/setLevel':
-        this.logLevel = typeof params?.level === 'string' ? params.level : undefined;
-        return {};
-      case 'resources/subscribe':
-      case 'resources/unsubscribe': {
-        const uri = params?.uri;
-        if (typeof uri !== 'string') throw new RpcError(RpcCodes.InvalidParams, `${method}: "uri" must be a string`);
-        if (method === 'resources/subscribe') {
-          this.#subscriptions.add(uri);
-          this.#upstream.subscribe(uri, this);
-        } else {
-          this.#subscriptions.delete(uri);
-          this.#upstream.unsubscribe(uri, this);
-        }
-        return {};
-      }
-    }
-    this.#inFlight++;
-    try {
-      return await this.#upstream.send(this, method, params, options, method === 'tools/call' ? await this.#paramHeaders(params) : undefined);
-    } finally {
-      if (--this.#inFlight === 0) this.#drained?.();
-    }
-  }
-
-  async onNotification(notification: Notification): Promise<void> {
-    await this.peer.onBackendNotification(this, notification);
-  }
-
-  /** The `Mcp-Param-*` headers the backend expects with a call (its tool's `x-mcp-header` arguments). */
-  async #paramHeaders(params: Record<string, unknown> | undefined): Promise<Record<string, string> | undefined> {
-    const tools = await this.list('tools').catch(() => []);
-    const tool = tools.find((item) => item.name === params?.name);
-    const declared = tool ? paramHeaders(tool.inputSchema) : [];
-    return declared.length ? encodeParamHeaders(declared, params?.arguments) : undefined;
-  }
-
-  async retire(_reason: string, graceMs: number): Promise<void> {
-    if (this.#inFlight > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([new Promise<void>((resolve) => (this.#drained = resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
-    }
-    await this.close();
-  }
-
-  async close(): Promise<void> {
-    for (const uri of this.#subscriptions) this.#upstream.unsubscribe(uri, this);
-    this.#subscriptions.clear();
-  }
-}
-
-/** A failure to reach the backend at all (connection refused, DNS, reset), as opposed to an answer. */
-function isUnreachable(error: unknown): boolean {
-  if (error instanceof ProtocolError || error instanceof SdkHttpError) return false;
-  if (error instanceof SdkError) return error.code === SdkErrorCode.ConnectionClosed || /fetch failed/.test(error.message);
-  return error instanceof TypeError && /fetch failed/.test(error.message);
-}
-
 function withoutMeta(result: Result): Result {
   const { _meta: _dropped, ...rest } = result;
   return rest as Result;
-}
-
-/** Turns what a 2026-era request failed with into the error the client sees. */
-export function modernError(error: unknown, plugin: Plugin, method: string, signal?: AbortSignal): Error {
-  const label = plugin.label;
-  const data = { plugin: plugin.prefix };
-  if (error instanceof RpcError || error instanceof SwitchboardError) return error;
-  if (ProtocolError.isInstance?.(error) || error instanceof ProtocolError) {
-    const protocol = error as ProtocolError;
-    return new RpcError(protocol.code, protocol.message, protocol.data);
-  }
-  if (error instanceof SdkHttpError) {
-    // A JSON-RPC error in an HTTP error (the SDK unwraps only 400s): the backend's own error.
-    const text = (error.data as { text?: string } | undefined)?.text;
-    try {
-      const body = JSON.parse(text ?? '') as { error?: { code?: unknown; message?: unknown; data?: unknown } };
-      if (typeof body.error?.code === 'number' && typeof body.error.message === 'string') return new RpcError(body.error.code, body.error.message, body.error.data);
-    } catch {
-      // not JSON: described below
-    }
-    const body = plugin.scrub((text ?? '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()).slice(0, 300);
-    return new RpcError(RpcCodes.InternalError, `${label} answered ${method} with HTTP ${error.status}${body ? `: ${body}` : ''}`, { ...data, status: error.status });
-  }
-  if (error instanceof SdkError) {
-    if (error.code === SdkErrorCode.RequestTimeout && !signal?.aborted) {
-      const timeout = (error.data as { timeout?: number } | undefined)?.timeout ?? plugin.timeoutMs;
-      return new RpcError(RpcCodes.RequestTimeout, `${label} did not answer ${method} within ${timeout} ms`, { ...data, timeoutMs: timeout });
-    }
-    if (error.code === SdkErrorCode.RequestTimeout) return new RpcError(RpcCodes.RequestTimeout, `${method} was cancelled`, data);
-    if (error.code === SdkErrorCode.ConnectionClosed) return new RpcError(RpcCodes.ConnectionClosed, `${label} closed the connection during ${method}`, data);
-    return new RpcError(RpcCodes.InternalError, plugin.scrub(`${label} failed during ${method}: ${error.message}`), data);
-  }
-  return new RpcError(RpcCodes.InternalError, plugin.scrub(`${label} failed during ${method} at ${redactUrl(plugin.manifest.remote?.url ?? 'in-process')}: ${describeNetworkError(error)}`), data);
 }

@@ -5,7 +5,7 @@
  * factory, called once per request as SDK v2 servers expect.
  */
 import { McpServer, Server, createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
-import type { Plugin } from '../plugins/plugin.ts';
+import type { Plugin } from '../../plugins/plugin.ts';
 
 /** Whether a factory's server is an SDK v2 server (spoken to in the 2026 era). */
 export function isModernServer(server: unknown): boolean {

@@ -11,11 +11,11 @@
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import { createHash } from 'node:crypto';
 import { Backend, type BackendPeer, type ListKind } from './backend.ts';
-import type { Plugin } from '../plugins/plugin.ts';
-import { audienceOf } from '../catalog/plugin-catalog.ts';
-import { requestScope } from '../scope.ts';
-import { toClient } from '../downstream/to-client.ts';
-import { RpcCodes, RpcError } from '../errors.ts';
+import type { Plugin } from '../../plugins/plugin.ts';
+import { audienceOf } from '../../catalog/plugin-catalog.ts';
+import { requestScope } from '../../scope.ts';
+import { toClient } from '../../downstream/to-client.ts';
+import { RpcCodes, RpcError } from '../../errors.ts';
 
 export interface SharedBackendsOptions {
   clientInfo: Implementation;

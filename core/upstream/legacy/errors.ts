@@ -6,9 +6,9 @@
  */
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Plugin } from '../plugins/plugin.ts';
-import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
-import { describeNetworkError } from './fetch.ts';
+import type { Plugin } from '../../plugins/plugin.ts';
+import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../../errors.ts';
+import { describeNetworkError } from '../fetch.ts';
 
 /** Longest backend text quoted in an error. */
 const MAX_QUOTED = 300;

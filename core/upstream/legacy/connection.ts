@@ -6,8 +6,8 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
-import type { Plugin } from '../plugins/plugin.ts';
-import { sharedValidator } from '../validator.ts';
+import type { Plugin } from '../../plugins/plugin.ts';
+import { sharedValidator } from '../../validator.ts';
 
 export interface ConnectOptions {
   /** The client session this connection serves (`probe` for the proxy's own check). */

@@ -1,5 +1,5 @@
 /** Opens a backend connection the way the plugin's kind needs (see connection.ts). */
-import type { Plugin } from '../plugins/plugin.ts';
+import type { Plugin } from '../../plugins/plugin.ts';
 import type { ConnectOptions, Connection } from './connection.ts';
 import { connectInProcess } from './in-process.ts';
 import { connectRemote } from './remote.ts';

@@ -1,10 +1,10 @@
 /** In-process plugins: a fresh server from the plugin's factory for each connection, linked in memory. */
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { Plugin } from '../plugins/plugin.ts';
-import type { McpServerLike } from '../plugins/manifest.ts';
-import { SwitchboardError, messageOf } from '../errors.ts';
+import type { Plugin } from '../../plugins/plugin.ts';
+import type { McpServerLike } from '../../plugins/manifest.ts';
+import { SwitchboardError, messageOf } from '../../errors.ts';
 import { newClient, once, type ConnectOptions, type Connection } from './connection.ts';
-import { requestScope } from '../scope.ts';
+import { requestScope } from '../../scope.ts';
 
 export async function connectInProcess(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
   let server: McpServerLike;

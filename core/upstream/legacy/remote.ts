@@ -6,12 +6,12 @@
  */
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import type { Plugin } from '../plugins/plugin.ts';
-import { SwitchboardError } from '../errors.ts';
-import { redactUrl, splitCredentials } from '../redact.ts';
-import { describeNetworkError, fetchWithOwnSignal, withHeaders } from './fetch.ts';
+import type { Plugin } from '../../plugins/plugin.ts';
+import { SwitchboardError } from '../../errors.ts';
+import { redactUrl, splitCredentials } from '../../redact.ts';
+import { describeNetworkError, fetchWithOwnSignal, withHeaders } from '../fetch.ts';
 import { newClient, once, type ConnectOptions, type Connection } from './connection.ts';
-import { requestScope } from '../scope.ts';
+import { requestScope } from '../../scope.ts';
 
 /**
  * fetch for a backend session. A backend that closes a request's stream on purpose (SSE

@@ -17,17 +17,17 @@ import {
   type Notification,
   type Result,
 } from '@modelcontextprotocol/sdk/types.js';
-import { Backend, type BackendLink, type BackendPeer, type ListItem, type ListKind } from '../upstream/backend.ts';
-import { page } from '../catalog/catalog.ts';
-import type { Plugin } from '../plugins/plugin.ts';
-import { sharedValidator } from '../validator.ts';
-import { requestScope, type RequestScope } from '../scope.ts';
-import { RpcCodes, RpcError, messageOf } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { Router } from './router.ts';
-import { advertisedCapabilities, combinedInstructions } from './capabilities.ts';
-import { toClient } from './to-client.ts';
-import { checkNamedParams, contentsToClient } from './forwarding.ts';
+import { Backend, type BackendLink, type BackendPeer, type ListItem, type ListKind } from '../../upstream/legacy/backend.ts';
+import { page } from '../../catalog/catalog.ts';
+import type { Plugin } from '../../plugins/plugin.ts';
+import { sharedValidator } from '../../validator.ts';
+import { requestScope, type RequestScope } from '../../scope.ts';
+import { RpcCodes, RpcError, messageOf } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { Router } from '../router.ts';
+import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts';
+import { toClient } from '../to-client.ts';
+import { checkNamedParams, contentsToClient } from '../forwarding.ts';
 
 export interface SessionOptions {
   id: string;

@@ -5,8 +5,8 @@
  * when every process is busy, the error says so, naming the limit.
  */
 import { resolve } from 'node:path';
-import type { Plugin } from '../plugins/plugin.ts';
-import { SwitchboardError, messageOf } from '../errors.ts';
+import type { Plugin } from '../../plugins/plugin.ts';
+import { SwitchboardError, messageOf } from '../../errors.ts';
 import { ChildProcessTransport } from './child-process.ts';
 import { newClient, once, type ConnectOptions, type Connection } from './connection.ts';
 
