@@ -19,6 +19,7 @@ import { mcpServerEntries, type McpServersOrigin } from './plugins/mcp-servers.t
 import { watchPluginDirs, type Watcher } from './plugins/watch.ts';
 import { ClientSession } from './downstream/legacy/session.ts';
 import { SessionStore } from './downstream/legacy/sessions.ts';
+import { LegacyHttp } from './downstream/legacy/http.ts';
 import { Router } from './downstream/router.ts';
 import { ModernFrontDoor } from './downstream/modern/front-door.ts';
 import { safeExposeUri } from './downstream/to-client.ts';
@@ -154,19 +155,24 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       : undefined;
   await watcher?.ready;
 
-  const app = createApp({
+  const legacy = new LegacyHttp({
     sessions,
     requests,
-    allowedHosts: settings.allowedHosts,
-    maxBodyBytes: settings.maxBodyBytes,
     maxSessions: settings.maxSessions,
     resumeGraceMs: settings.resumeGraceMs,
     log,
+    newSession: (id) => new ClientSession({ id, router, serverInfo: SERVER_INFO, log }),
+  });
+  const app = createApp({
+    requests,
+    allowedHosts: settings.allowedHosts,
+    maxBodyBytes: settings.maxBodyBytes,
+    log,
     isClosing: () => closing !== undefined,
+    legacy,
     modern,
     health: () => ({ plugins: registry.size, sessions: sessions.size }),
     readiness: () => ({ ready: lifecycle.ready && closing === undefined, plugins: lifecycle.statuses() }),
-    newSession: (id) => new ClientSession({ id, router, serverInfo: SERVER_INFO, log }),
   });
   sessions.startSweeping((error) => log.error({ err: error }, 'session sweep failed'));
 

@@ -1,0 +1,34 @@
+/**
+ * DNS-rebinding protection: a browser page on another site can reach localhost, but its
+ * requests carry that site's name in `Host` (after rebinding) or `Origin`. Returns why a request
+ * is refused, or undefined when it may pass.
+ */
+export function checkHostAndOrigin(host: string, origin: string, allowedHosts: readonly string[]): string | undefined {
+  if (allowedHosts.includes('*')) return undefined;
+  const hostname = hostnameOf(host);
+  if (hostname === undefined || !allowedHosts.includes(hostname)) {
+    return `Host "${host}" is not allowed (allowedHosts: ${allowedHosts.join(', ')})`;
+  }
+  if (origin) {
+    let originHost: string | undefined;
+    try {
+      originHost = new URL(origin).hostname;
+    } catch {
+      originHost = undefined;
+    }
+    if (originHost === undefined || !allowedHosts.includes(originHost)) {
+      return `Origin "${origin}" is not allowed (allowedHosts: ${allowedHosts.join(', ')})`;
+    }
+  }
+  return undefined;
+}
+
+/** `localhost:8490` -> `localhost`, `[::1]:8490` -> `[::1]`. */
+function hostnameOf(host: string): string | undefined {
+  if (!host) return undefined;
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    return undefined;
+  }
+}
