@@ -1,54 +1,8 @@
 /**
- * fetch for backend connections: one abort signal per request (see fetchWithOwnSignal), headers
- * for the legacy SSE transport's own fetch, and network errors described by their cause.
+ * fetch for backend connections: headers for the legacy SSE transport's own fetch, and network
+ * errors described by their cause. (One abort signal per request: see sdk-workarounds.ts.)
  */
 import { messageOf } from '../errors.ts';
-
-/**
- * The SDK's HTTP transport hands its one AbortSignal (the one close() aborts) to every fetch,
- * and undici keeps a listener on it for each request until that request is garbage-collected:
- * a busy backend session piles up thousands (MaxListenersExceededWarning). Each fetch gets its
- * own signal instead; one listener per transport signal aborts them all, and the own signals
- * are held weakly, so a finished request leaves nothing behind.
- */
-export const fetchWithOwnSignal: typeof fetch = (input, init) => {
-  const shared = init?.signal;
-  if (!shared) return fetch(input, init);
-  const own = new AbortController();
-  // The request holds its signal while it runs; the signal holds its controller.
-  Object.defineProperty(own.signal, CONTROLLER, { value: own });
-  if (shared.aborted) own.abort(shared.reason);
-  else requestsOf(shared).add(new WeakRef(own));
-  return fetch(input, { ...init, signal: own.signal });
-};
-
-const CONTROLLER = Symbol('controller');
-const requests = new WeakMap<AbortSignal, Set<WeakRef<AbortController>>>();
-const forget = new FinalizationRegistry<() => void>((remove) => remove());
-
-function requestsOf(shared: AbortSignal): { add(ref: WeakRef<AbortController>): void } {
-  let live = requests.get(shared);
-  if (!live) {
-    const set = new Set<WeakRef<AbortController>>();
-    live = set;
-    requests.set(shared, set);
-    shared.addEventListener(
-      'abort',
-      () => {
-        for (const ref of set) ref.deref()?.abort(shared.reason);
-        set.clear();
-      },
-      { once: true },
-    );
-  }
-  const set = live;
-  return {
-    add(ref) {
-      set.add(ref);
-      forget.register(ref.deref()!, () => set.delete(ref));
-    },
-  };
-}
 
 /** The legacy SSE transport opens its event stream with its own fetch: give it the headers too. */
 export function withHeaders(headers: Record<string, string> | undefined): typeof fetch {
@@ -66,3 +20,5 @@ export function describeNetworkError(error: unknown): string {
   if (cause?.code) return `${messageOf(described)} (${cause.code})`;
   return messageOf(described);
 }
+
+export { fetchWithOwnSignal } from '../sdk-workarounds.ts';

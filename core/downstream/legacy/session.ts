@@ -21,6 +21,7 @@ import { Backend, type BackendLink, type BackendPeer, type ListItem, type ListKi
 import { page } from '../../catalog/catalog.ts';
 import type { Plugin } from '../../plugins/plugin.ts';
 import { sharedValidator } from '../../validator.ts';
+import { startRequestIdsAtOne } from '../../sdk-workarounds.ts';
 import { requestScope, type RequestScope } from '../../scope.ts';
 import { RpcCodes, RpcError, messageOf } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
@@ -72,9 +73,8 @@ export class ClientSession implements BackendPeer {
       instructions: combinedInstructions(plugins),
       jsonSchemaValidator: sharedValidator,
     });
-    // SDK clients ignore a cancellation of request id 0 (typescript-sdk#2283), and the SDK numbers
-    // a server's requests from 0: start at 1, so the client can cancel every request the proxy sends.
-    (this.server as unknown as { _requestMessageId: number })._requestMessageId = 1;
+    // So that the client can cancel every request the proxy sends it (see sdk-workarounds.ts).
+    startRequestIdsAtOne(this.server);
     // Everything but initialize and ping is forwarded, so the raw fallback handlers take it all.
     this.server.removeRequestHandler('logging/setLevel');
     this.server.fallbackRequestHandler = (request, extra) => this.#dispatch(request, extra);

@@ -7,14 +7,15 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { CancelledNotificationSchema, ResultSchema, type RequestId, type Result, type ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { ResultSchema, type Result, type ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { connect } from './connect.ts';
 import type { Connection } from './connection.ts';
 import type { Plugin } from '../../plugins/plugin.ts';
 import type { ProcessHolder } from '../../plugins/process-slots.ts';
 import { audienceOf, type ListItem, type ListKind } from '../../catalog/plugin-catalog.ts';
 import { requestScope } from '../../scope.ts';
-import { followSignals, type FollowingSignal } from '../../signals.ts';
+import { followSignals } from '../../signals.ts';
+import { trackBackendRequests } from '../../sdk-workarounds.ts';
 import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../../errors.ts';
 import { backendError, isNotDelivered, isSessionGone } from './errors.ts';
 import { RestartBackoff } from './restart.ts';
@@ -341,14 +342,8 @@ export class Backend implements BackendLink, ProcessHolder {
       reportError?.(error);
       if (/SSE stream disconnected/.test(error.message)) backendCall.getStore()?.lost?.(error);
     };
-    // The backend's requests to the client, each cancellable by the backend. The SDK's own
-    // cancellation handling ignores request id 0 (typescript-sdk#2283), and a backend's first
-    // request has id 0, so the proxy tracks and cancels them itself.
-    const inFlight = new Map<RequestId, FollowingSignal>();
-    client.setNotificationHandler(CancelledNotificationSchema, (notification) => {
-      const { requestId, reason } = notification.params;
-      if (requestId !== undefined) inFlight.get(requestId)?.abort(reason ?? 'cancelled by the backend');
-    });
+    // The backend's requests to the client, each cancellable by the backend (see sdk-workarounds.ts).
+    const inFlight = trackBackendRequests(client);
     client.fallbackRequestHandler = async (request, extra) => {
       const cancel = followSignals(extra.signal);
       inFlight.set(request.id, cancel);

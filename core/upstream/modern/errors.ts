@@ -8,6 +8,7 @@ import type { Plugin } from '../../plugins/plugin.ts';
 import { RpcCodes, RpcError, SwitchboardError } from '../../errors.ts';
 import { redactUrl } from '../../redact.ts';
 import { describeNetworkError } from '../fetch.ts';
+import { jsonRpcErrorOf } from '../../sdk-workarounds.ts';
 
 /** A failure to reach the backend at all (connection refused, DNS, reset), as opposed to an answer. */
 export function isUnreachable(error: unknown): boolean {
@@ -26,14 +27,10 @@ export function modernError(error: unknown, plugin: Plugin, method: string, sign
     return new RpcError(protocol.code, protocol.message, protocol.data);
   }
   if (error instanceof SdkHttpError) {
-    // A JSON-RPC error in an HTTP error (the SDK unwraps only 400s): the backend's own error.
+    // A JSON-RPC error in an HTTP error (see sdk-workarounds.ts): the backend's own error.
+    const inside = jsonRpcErrorOf(error);
+    if (inside) return new RpcError(inside.code, inside.message, inside.data);
     const text = (error.data as { text?: string } | undefined)?.text;
-    try {
-      const body = JSON.parse(text ?? '') as { error?: { code?: unknown; message?: unknown; data?: unknown } };
-      if (typeof body.error?.code === 'number' && typeof body.error.message === 'string') return new RpcError(body.error.code, body.error.message, body.error.data);
-    } catch {
-      // not JSON: described below
-    }
     const body = plugin.scrub((text ?? '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()).slice(0, 300);
     return new RpcError(RpcCodes.InternalError, `${label} answered ${method} with HTTP ${error.status}${body ? `: ${body}` : ''}`, { ...data, status: error.status });
   }
