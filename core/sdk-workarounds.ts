@@ -5,8 +5,9 @@
  *
  * 1. SDK v1 (1.32) ignores a `notifications/cancelled` for request id 0 (typescript-sdk#2283),
  *    and numbers a peer's requests from 0. So the proxy's client-facing servers start their ids at
- *    1 (startRequestIdsAtOne), and backend sessions track the backend's own requests to cancel
- *    them (trackBackendRequests).
+ *    1 (startRequestIdsAtOne), backend sessions track the backend's own requests to cancel them
+ *    (trackBackendRequests), and client sessions hear a client cancel its request id 0
+ *    (hearCancellationOfIdZero).
  * 2. SDK v1's streamable HTTP client transport hands its one AbortSignal to every fetch; undici
  *    keeps a listener on it per request until the request is collected, so a busy backend session
  *    piles up thousands (MaxListenersExceededWarning). Not reported upstream. fetchWithOwnSignal.
@@ -15,6 +16,7 @@
  *    the JSON-RPC body as text. Not reported upstream. jsonRpcErrorOf.
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CancelledNotificationSchema, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { SdkHttpError } from '@modelcontextprotocol/client';
@@ -23,6 +25,16 @@ import type { FollowingSignal } from './signals.ts';
 /** 1. The server's own requests to its client are numbered from 1, so the client can cancel each. */
 export function startRequestIdsAtOne(server: Server): void {
   (server as unknown as { _requestMessageId: number })._requestMessageId = 1;
+}
+
+/** 1. A client's cancellation of its own request id 0 reaches `onCancel` (the SDK's server drops it). */
+export function hearCancellationOfIdZero(transport: Transport, onCancel: (reason: string | undefined) => void): void {
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    const params = (message as { method?: string; params?: { requestId?: unknown; reason?: string } }).params;
+    if ((message as { method?: string }).method === 'notifications/cancelled' && params?.requestId === 0) onCancel(params.reason);
+    deliver?.(message, extra);
+  };
 }
 
 /**

@@ -16,6 +16,8 @@ import { Client as V2Client, SdkHttpError, StreamableHTTPClientTransport as V2Tr
 import { McpServer as V2Server, createMcpHandler } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { jsonRpcErrorOf } from '../core/sdk-workarounds.ts';
+import { join } from 'node:path';
+import { FIXTURES, startProxy, until } from './helpers.ts';
 
 test('typescript-sdk#2283 (SDK v1): a cancellation of request id 0 is ignored, of id 1 honoured (startRequestIdsAtOne, trackBackendRequests)', async () => {
   const server = new Server({ name: 's', version: '1' }, { capabilities: {} });
@@ -87,5 +89,51 @@ test('SDK v2 client: a -32601 answered with HTTP 404 on a 2026-07-28 exchange ar
     await client.close();
     await handler.close();
     http.close();
+  }
+});
+
+test("typescript-sdk#2283 (SDK v1): a client's cancellation of its own request id 0 is dropped by the server (hearCancellationOfIdZero)", async () => {
+  const server = new Server({ name: 's', version: '1' }, { capabilities: { tools: {} } });
+  let sawAbort: boolean | undefined;
+  server.fallbackRequestHandler = async (_request, extra) => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    sawAbort = extra.signal.aborted;
+    return {};
+  };
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  await clientSide.start();
+  const answered = new Promise<void>((resolve) => (clientSide.onmessage = () => resolve()));
+  await clientSide.send({ jsonrpc: '2.0', id: 0, method: 'tools/list', params: {} });
+  await clientSide.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 0, reason: 'test' } });
+  await answered;
+  assert.equal(sawAbort, false, 'the SDK still drops the cancellation of id 0 (if this fails, #2283 is fixed: drop hearCancellationOfIdZero)');
+  await server.close();
+});
+
+test("through the proxy, a client's cancellation of its request id 0 reaches the backend", async () => {
+  const proxy = await startProxy({ pluginDirs: [join(FIXTURES, 'plugins')] });
+  const post = (body: unknown, session?: string) =>
+    fetch(proxy.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session && { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' }) },
+      body: JSON.stringify(body),
+    });
+  try {
+    const init = await post({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    const session = init.headers.get('mcp-session-id')!;
+    await init.text();
+    await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session);
+    const hanging = post({ jsonrpc: '2.0', id: 0, method: 'tools/call', params: { name: 'fid_hang', arguments: {} } }, session).then((r) => r.text());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await post({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 0, reason: 'the user gave up' } }, session);
+    await hanging.catch(() => '');
+    const seen = await until(async () => {
+      const text = await (await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'fid_cancellations', arguments: {} } }, session)).text();
+      return text.includes('the user gave up') ? text : undefined;
+    }, 'the backend to see the cancellation');
+    assert.match(seen, /the user gave up/);
+  } finally {
+    await proxy.close();
   }
 });

@@ -21,7 +21,8 @@ import { Backend, type BackendLink, type BackendPeer, type ListItem, type ListKi
 import { page } from '../../catalog/catalog.ts';
 import type { Plugin } from '../../plugins/plugin.ts';
 import { sharedValidator } from '../../validator.ts';
-import { startRequestIdsAtOne } from '../../sdk-workarounds.ts';
+import { hearCancellationOfIdZero, startRequestIdsAtOne } from '../../sdk-workarounds.ts';
+import { followSignals, type FollowingSignal } from '../../signals.ts';
 import { requestScope, type RequestScope } from '../../scope.ts';
 import { RpcCodes, RpcError, messageOf } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
@@ -61,6 +62,8 @@ export class ClientSession implements BackendPeer {
   readonly #tasks = new Map<string, BackendLink>();
   /** Client requests being answered, and how to end each with an error (shutdown). */
   readonly #requests = new Set<(error: Error) => void>();
+  /** The client's request with id 0 while it runs: the SDK drops its cancellation (see sdk-workarounds.ts). */
+  #zero?: FollowingSignal;
   #closing?: Promise<void>;
 
   constructor(options: SessionOptions) {
@@ -81,8 +84,9 @@ export class ClientSession implements BackendPeer {
     this.server.fallbackNotificationHandler = (notification) => this.#onClientNotification(notification);
   }
 
-  connect(transport: Transport): Promise<void> {
-    return this.server.connect(transport);
+  async connect(transport: Transport): Promise<void> {
+    await this.server.connect(transport);
+    hearCancellationOfIdZero(transport, (reason) => this.#zero?.abort(reason ?? 'cancelled by the client'));
   }
 
   get closed(): boolean {
@@ -198,13 +202,17 @@ export class ClientSession implements BackendPeer {
     let end!: (error: Error) => void;
     const ended = new Promise<never>((_, reject) => (end = reject));
     this.#requests.add(end);
+    const own = followSignals(extra.signal);
+    if (request.id === 0) this.#zero = own;
     try {
-      const handled = requestScope.run(scope, () => this.#handle(request.method, (request.params ?? {}) as Params, extra));
+      const handled = requestScope.run(scope, () => this.#handle(request.method, (request.params ?? {}) as Params, { ...extra, signal: own.signal }));
       handled.catch(() => {}); // when ended first, its own failure no longer matters
       return await Promise.race([handled, ended]);
     } finally {
       scope.done = true;
       this.#requests.delete(end);
+      own.release();
+      if (this.#zero === own) this.#zero = undefined;
     }
   }
 
