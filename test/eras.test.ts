@@ -311,6 +311,45 @@ test('an in-process plugin written with the SDK v2 is spoken to in 2026-07-28, i
   }
 });
 
+test('a backend that speaks both eras fully: 2025 clients get sessions of their own there (nothing to translate), 2026 clients the stateless leg', async () => {
+  const both = await startModern({ LEGACY: 'sessions' });
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-eras-both-'));
+  await mkdir(join(dir, 'both'));
+  await writeFile(join(dir, 'both', 'plugin.json'), JSON.stringify({ prefix: 'both', remote: { url: both.url } }));
+  const other = await startProxy({ pluginDirs: [dir] });
+  try {
+    const plugin = other.switchboard.registry.get('both')!;
+    assert.equal(plugin.era, MODERN);
+    assert.equal(plugin.sessionsToo, true);
+    assert.equal(other.switchboard.statuses().find((s) => s.prefix === 'both')?.era, '2026-07-28, 2025-11-25');
+    const asked: string[] = [];
+    const { client, close } = await connect(other.url, { elicitation: { form: {} } }, (c) => {
+      c.setRequestHandler(ElicitRequestSchema, async (request) => {
+        asked.push(request.params.message);
+        return { action: 'accept', content: { answer: 'in a session' } };
+      });
+    });
+    try {
+      assert.equal(text(await client.callTool({ name: 'both_who', arguments: {} })), '{}', 'a 2025 request: no per-request envelope at the backend');
+      assert.match(text(await client.callTool({ name: 'both_ask', arguments: { question: 'Where?' } })), /^answered: in a session/);
+      assert.deepEqual(asked, ['Where?']);
+    } finally {
+      await close();
+    }
+    const modernOne = new V2Client({ name: 'v2', version: '1' }, { versionNegotiation: { mode: { pin: MODERN } } });
+    await modernOne.connect(new V2Transport(new URL(other.url)));
+    try {
+      const envelope = JSON.parse(text(await modernOne.callTool({ name: 'both_who', arguments: {} })));
+      assert.equal(envelope['io.modelcontextprotocol/protocolVersion'], MODERN, 'a 2026 request carries its envelope to the backend');
+    } finally {
+      await modernOne.close();
+    }
+  } finally {
+    await other.close();
+    await both.stop();
+  }
+});
+
 test('a manifest that insists on an era the backend does not speak is refused with an error that says so', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-eras-wrong-'));
   await mkdir(join(dir, 'insist'));

@@ -75,8 +75,10 @@ for (const kind of ['in-process', 'remote'] as const) {
 
       const report = `heap ${(before / KIB / KIB).toFixed(1)} MiB -> ${(afterCalls / KIB / KIB).toFixed(1)} MiB after ${CALLS} calls (${perCall.toFixed(0)} B/call) -> ${(afterSessions / KIB / KIB).toFixed(1)} MiB after ${SESSIONS} closed sessions (${perSession.toFixed(0)} B/session)`;
       t.diagnostic(report);
-      // The leak this guards against kept ~5 KiB per call and ~40 KiB per closed session.
-      assert.ok(perCall < 400, `each forwarded call stays in memory: ${report}`);
+      // The leak this guards against kept ~5 KiB per call and ~40 KiB per closed session. The heap
+      // after GC moves in steps of about 1.5 MiB whatever happens (code, pools), so one such step over
+      // 3,000 calls (~500 B a call) must not fail the test; a real leak is ten times that.
+      assert.ok(perCall < 1024, `each forwarded call stays in memory: ${report}`);
       assert.ok(perSession < 4 * KIB, `each closed session stays in memory: ${report}`);
     } finally {
       await proxy.close();

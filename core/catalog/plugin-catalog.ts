@@ -79,11 +79,12 @@ export class PluginCatalog {
 }
 
 /**
- * The audience a client belongs to: its capabilities, as a canonical string (keys sorted at
- * every level), so two clients that declare the same things share lists.
+ * The audience a client belongs to: the era the backend is spoken to in, and the client's
+ * capabilities as a canonical string (keys sorted at every level), so two clients that declare
+ * the same things share lists (a backend that speaks both eras may list differently in each).
  */
-export function audienceOf(capabilities: ClientCapabilities | undefined): string {
-  return canonical(capabilities ?? {});
+export function audienceOf(capabilities: ClientCapabilities | undefined, era = '2025-11-25'): string {
+  return `${era} ${canonical(capabilities ?? {})}`;
 }
 
 function canonical(value: unknown): string {

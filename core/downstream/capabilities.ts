@@ -3,15 +3,15 @@
  * between them, and their instructions combined.
  */
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import type { Plugin } from '../plugins/plugin.ts';
+import type { Plugin, ProtocolEra } from '../plugins/plugin.ts';
 
 /**
  * What the proxy offers a new client: tools, prompts and resources always (plugins may come
  * and go), with list_changed; logging, completions, resource subscriptions and tasks only when
  * a mounted backend offers them.
  */
-export function advertisedCapabilities(plugins: readonly Plugin[]): ServerCapabilities {
-  const offered = plugins.map((plugin) => plugin.info?.capabilities ?? {});
+export function advertisedCapabilities(plugins: readonly Plugin[], era: ProtocolEra): ServerCapabilities {
+  const offered = plugins.map((plugin) => plugin.infoFor(era)?.capabilities ?? {});
   const capabilities: ServerCapabilities = {
     tools: { listChanged: true },
     prompts: { listChanged: true },
@@ -31,9 +31,9 @@ export function advertisedCapabilities(plugins: readonly Plugin[]): ServerCapabi
 }
 
 /** Each backend's instructions, introduced by its prefix. */
-export function combinedInstructions(plugins: readonly Plugin[]): string | undefined {
+export function combinedInstructions(plugins: readonly Plugin[], era: ProtocolEra): string | undefined {
   const parts = plugins
-    .filter((plugin) => plugin.info?.instructions)
-    .map((plugin) => `## ${plugin.prefix === '' ? plugin.manifest.name ?? 'root' : plugin.prefix}\n\n${plugin.info!.instructions!.trim()}`);
+    .filter((plugin) => plugin.infoFor(era)?.instructions)
+    .map((plugin) => `## ${plugin.prefix === '' ? plugin.manifest.name ?? 'root' : plugin.prefix}\n\n${plugin.infoFor(era)!.instructions!.trim()}`);
   return parts.length ? parts.join('\n\n') : undefined;
 }

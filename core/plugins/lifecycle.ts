@@ -37,6 +37,8 @@ export interface PluginStatus {
   error?: string;
   counts?: ListCounts;
   processes?: number;
+  /** The protocol era(s) the proxy speaks to it in. */
+  era?: string;
 }
 
 export interface LifecycleOptions {
@@ -156,6 +158,7 @@ export class PluginLifecycle {
         ...((plugin?.lastError ?? error) !== undefined && { error: plugin?.lastError ?? error }),
         ...(plugin?.counts && { counts: plugin.counts }),
         ...(plugin?.kind === 'command' && { processes: plugin.processes.size }),
+        ...(plugin && plugin.state !== 'loading' && { era: plugin.sessionsToo ? `${plugin.era}, 2025-11-25` : plugin.era }),
       };
     });
   }

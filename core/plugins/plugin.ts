@@ -71,6 +71,13 @@ export class Plugin {
   era: ProtocolEra = '2025-11-25';
   /** A 2026-era plugin's one stateless connection, shared by every client (set by its probe). */
   upstream?: ModernUpstream;
+  /**
+   * A 2026-era plugin that also serves 2025 sessions (with an `Mcp-Session-Id`): 2025 clients are
+   * then given a backend session of their own, in their own era, with nothing to translate.
+   */
+  sessionsToo = false;
+  /** What such a plugin said about itself to a 2025 `initialize` (its capabilities there may differ). */
+  sessionInfo?: BackendInfo;
   /** Its lists, shared by the client sessions (see plugin-catalog.ts). */
   readonly catalog = new PluginCatalog();
   /** The secret values in its manifest (URL credentials and query values, header and environment values). */
@@ -119,6 +126,11 @@ export class Plugin {
   /** How errors and logs name this plugin: `plugin "example" (plugins/example)`. */
   get label(): string {
     return `plugin "${this.prefix}" (${this.source.display})`;
+  }
+
+  /** What the backend offers clients of `era` (a plugin that speaks both may offer each era something else). */
+  infoFor(era: ProtocolEra): BackendInfo | undefined {
+    return era === '2025-11-25' && this.sessionsToo ? (this.sessionInfo ?? this.info) : this.info;
   }
 
   get required(): boolean {

@@ -91,6 +91,7 @@ async function probeModern(plugin: Plugin, options: ProbeOptions): Promise<{ mon
     const link = upstream.link(monitorPeer(plugin, options));
     const lists = await Promise.all(LIST_KINDS.map((kind) => link.list(kind)));
     upstream.listen();
+    if (plugin.kind === 'remote' && (plugin.manifest.remote?.era ?? 'auto') === 'auto') plugin.sessionsToo = await servesSessions(plugin, options);
     return fingerprint(plugin, lists);
   })();
   try {
@@ -105,6 +106,26 @@ async function probeModern(plugin: Plugin, options: ProbeOptions): Promise<{ mon
       cause: error,
       culprit: plugin.source.display,
     });
+  }
+}
+
+/**
+ * Whether a 2026-era server also serves 2025 sessions (`initialize` answered with an
+ * `Mcp-Session-Id`): then 2025 clients get sessions of their own there, with nothing to
+ * translate. A server whose 2025 leg is stateless cannot send a client requests mid-call, so
+ * 2025 clients are better served through translation from its 2026 leg.
+ */
+async function servesSessions(plugin: Plugin, options: ProbeOptions): Promise<boolean> {
+  const backend = new Backend(plugin, monitorPeer(plugin, options));
+  try {
+    const { client } = await backend.connection();
+    const sessions = typeof (client.transport as { sessionId?: unknown } | undefined)?.sessionId === 'string';
+    if (sessions) plugin.sessionInfo = { capabilities: client.getServerCapabilities() ?? {}, serverInfo: client.getServerVersion(), instructions: client.getInstructions() };
+    return sessions;
+  } catch {
+    return false;
+  } finally {
+    void backend.close();
   }
 }
 

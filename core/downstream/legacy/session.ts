@@ -72,8 +72,8 @@ export class ClientSession implements BackendPeer {
     this.#router = options.router;
     const plugins = this.#router.plugins();
     this.server = new Server(options.serverInfo, {
-      capabilities: advertisedCapabilities(plugins),
-      instructions: combinedInstructions(plugins),
+      capabilities: advertisedCapabilities(plugins, '2025-11-25'),
+      instructions: combinedInstructions(plugins, '2025-11-25'),
       jsonSchemaValidator: sharedValidator,
     });
     // So that the client can cancel every request the proxy sends it (see sdk-workarounds.ts).
@@ -97,8 +97,9 @@ export class ClientSession implements BackendPeer {
   backend(plugin: Plugin): BackendLink {
     let backend = this.#backends.get(plugin);
     if (!backend) {
-      // A 2026-era plugin is one stateless connection that carries this session's capabilities; a 2025-era one a backend session of this session's own.
-      backend = plugin.upstream ? plugin.upstream.link(this) : new Backend(plugin, this);
+      // A backend session of this session's own where the plugin has sessions (a 2025-era one, or one
+      // that speaks both eras); otherwise a 2026-era plugin's stateless connection, carrying this session's capabilities.
+      backend = plugin.upstream && !plugin.sessionsToo ? plugin.upstream.link(this) : new Backend(plugin, this);
       this.#backends.set(plugin, backend);
     }
     return backend;
@@ -335,7 +336,7 @@ export class ClientSession implements BackendPeer {
     const results = await Promise.allSettled(
       this.#router
         .plugins()
-        .filter((plugin) => plugin.info?.capabilities.logging !== undefined && (plugin.state === 'ready' || plugin.state === 'degraded'))
+        .filter((plugin) => plugin.infoFor('2025-11-25')?.capabilities.logging !== undefined && (plugin.state === 'ready' || plugin.state === 'degraded'))
         .map((plugin) => this.backend(plugin).request('logging/setLevel', params, { signal: extra.signal })),
     );
     for (const result of results) {

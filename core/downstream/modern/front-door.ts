@@ -111,8 +111,8 @@ export class ModernFrontDoor {
   #server(): Server {
     const { router, serverInfo } = this.#options;
     const plugins = router.plugins();
-    const capabilities = advertisedCapabilities(plugins);
-    const server = new Server(serverInfo, { capabilities: capabilities as never, instructions: combinedInstructions(plugins) });
+    const capabilities = advertisedCapabilities(plugins, '2026-07-28');
+    const server = new Server(serverInfo, { capabilities: capabilities as never, instructions: combinedInstructions(plugins, '2026-07-28') });
     for (const kind of ['tools', 'prompts', 'resources', 'resourceTemplates'] as const) {
       server.setRequestHandler(LIST_METHODS[kind] as 'tools/list', async (request, ctx) => this.#run(() => this.#list(kind, request.params?.cursor, ctx)) as never);
     }

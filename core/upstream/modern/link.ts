@@ -29,7 +29,7 @@ export class ModernLink implements BackendLink {
   }
 
   list(kind: ListKind): Promise<ListItem[]> {
-    return this.plugin.catalog.get(audienceOf(this.peer.clientCapabilities()), kind, () => this.#upstream.fetchAll(this, kind));
+    return this.plugin.catalog.get(audienceOf(this.peer.clientCapabilities(), '2026-07-28'), kind, () => this.#upstream.fetchAll(this, kind));
   }
 
   /**
