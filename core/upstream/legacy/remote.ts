@@ -14,31 +14,13 @@ import { newClient, once, type ConnectOptions, type Connection } from './connect
 import { requestScope } from '../../scope.ts';
 
 /**
- * fetch for a backend session. A backend may close a request's stream before it answers, on
- * purpose (SSE polling), for the client to reconnect with `Last-Event-ID`: the SDK does so for
- * the proxy. The client's stream of that request is closed then too, so the client resumes from
- * the proxy as it would from the backend directly. Seen as the stream ending with no answer in
- * it, or (after a break) as the SDK's reconnect.
+ * fetch for a backend session. A backend that closes a request's stream on purpose (SSE
+ * polling) is reconnected to by the SDK with `Last-Event-ID`, on that request's async path: the
+ * client's stream of the request is closed then too, so it resumes as it would directly.
  */
-const followingStreamCloses: typeof fetch = async (input, init) => {
-  const scope = requestScope.getStore();
-  if (init?.method === 'GET' && new Headers(init.headers).has('last-event-id')) scope?.closeStream?.();
-  const response = await fetchWithOwnSignal(input, init);
-  if (init?.method !== 'POST' || !scope?.closeStream || !response.body || !response.headers.get('content-type')?.includes('text/event-stream')) return response;
-  let answered = false;
-  const decoder = new TextDecoder();
-  const watched = response.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        if (!answered && /"(?:result|error)":/.test(decoder.decode(chunk, { stream: true }))) answered = true;
-        controller.enqueue(chunk);
-      },
-      flush() {
-        if (!answered) scope.closeStream?.();
-      },
-    }),
-  );
-  return new Response(watched, { status: response.status, statusText: response.statusText, headers: response.headers });
+const followingStreamCloses: typeof fetch = (input, init) => {
+  if (init?.method === 'GET' && new Headers(init.headers).has('last-event-id')) requestScope.getStore()?.closeStream?.();
+  return fetchWithOwnSignal(input, init);
 };
 
 export async function connectRemote(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
