@@ -5,6 +5,9 @@
  * Runs are reproducible: the seed is FUZZ_SEED (a number, or `random` for a fresh one each run),
  * else a fixed default; fast-check prints the seed and the shrunk counterexample on failure, and
  * every test prints its seed as a diagnostic. FUZZ_RUNS scales the number of runs.
+ *
+ * Tests marked `todo` are repros of proxy bugs these properties found; they fail (without failing
+ * the file) until the bug is fixed, then should lose their `todo`.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,6 +39,8 @@ const options = (numRuns: number) => ({ seed: SEED, numRuns: runs(numRuns), incl
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024; // the default maxBodyBytes
 const VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+/** The stateless era: no session, a `_meta` envelope and `Mcp-Method`/`Mcp-Name` headers on every request. */
+const MODERN = '2026-07-28';
 const ACCEPT_BOTH = 'application/json, text/event-stream';
 const METHODS = [
   'initialize',
@@ -63,6 +68,8 @@ const METHODS = [
   'notifications/progress',
   'notifications/roots/list_changed',
   'notifications/message',
+  'server/discover',
+  'subscriptions/listen',
   '',
   'rpc.discover',
   '__proto__',
@@ -110,7 +117,7 @@ const accept = mostly(
 );
 
 const protocolVersion = mostly(
-  fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...VERSIONS) }, fc.constantFrom('1999-01-01', '2025-11-25, 2025-06-18', 'latest'), headerValue),
+  fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...VERSIONS) }, { weight: 4, arbitrary: fc.constant(MODERN) }, fc.constantFrom('1999-01-01', '2025-11-25, 2026-07-28', 'latest'), headerValue),
   3,
 );
 
@@ -136,6 +143,22 @@ const anyId = fc.oneof(
   fc.object({ maxDepth: 1 }),
 );
 
+/** The 2026-07-28 request envelope in `_meta`, valid or not. */
+const modernMeta = fc.record(
+  {
+    'io.modelcontextprotocol/protocolVersion': fc.oneof({ weight: 4, arbitrary: fc.constant(MODERN) }, fc.constantFrom(...VERSIONS), fc.string()),
+    'io.modelcontextprotocol/clientCapabilities': fc.oneof(
+      { weight: 3, arbitrary: fc.constant({}) },
+      fc.constant({ sampling: {}, elicitation: { form: {} }, roots: {} }),
+      fc.jsonValue({ maxDepth: 2 }),
+    ),
+    'io.modelcontextprotocol/clientInfo': fc.oneof(fc.constant({ name: 'fuzz', version: '1' }), fc.jsonValue({ maxDepth: 1 })),
+    'io.modelcontextprotocol/logLevel': fc.oneof(fc.constantFrom('debug', 'error'), fc.string()),
+    progressToken: fc.oneof(fc.string(), fc.integer()),
+  },
+  { requiredKeys: [] },
+);
+
 /** Params that get past a first look: the fields MCP requests have, with random values. */
 const plausibleParams = fc.record(
   {
@@ -149,7 +172,7 @@ const plausibleParams = fc.record(
     protocolVersion: fc.oneof(fc.constantFrom(...VERSIONS), fc.string()),
     capabilities: fc.oneof(fc.constant({}), fc.constant({ sampling: {}, elicitation: {}, roots: { listChanged: true } }), fc.jsonValue({ maxDepth: 2 })),
     clientInfo: fc.oneof(fc.constant({ name: 'fuzz', version: '1' }), fc.jsonValue({ maxDepth: 1 })),
-    _meta: fc.oneof({ weight: 6, arbitrary: fc.record({ progressToken: fc.oneof(fc.string(), fc.integer()) }, { requiredKeys: [] }) }, fc.record({ progressToken: anyId }), fc.jsonValue({ maxDepth: 1 })),
+    _meta: fc.oneof({ weight: 6, arbitrary: fc.record({ progressToken: fc.oneof(fc.string(), fc.integer()) }, { requiredKeys: [] }) }, { weight: 4, arbitrary: modernMeta }, fc.record({ progressToken: anyId }), fc.jsonValue({ maxDepth: 1 })),
   },
   { requiredKeys: [] },
 );
@@ -268,16 +291,23 @@ interface HostileRequest {
   method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH' | 'OPTIONS';
   contentType?: string;
   accept?: string;
+  /** `Mcp-Method` and `Mcp-Name` (2026-07-28): `body` copies them from the body, else as given. */
+  mcpMethod?: string;
+  mcpName?: string;
   session: SessionChoice;
   protocolVersion?: string;
   origin?: string;
   body: BodyRecipe;
 }
 
+const mcpHeader = mostly(fc.oneof({ weight: 4, arbitrary: fc.constant('body') }, fc.constantFrom(...METHODS), headerValue), 1, 1);
+
 const hostileRequest: fc.Arbitrary<HostileRequest> = fc.record({
   method: fc.oneof({ weight: 8, arbitrary: fc.constant('POST' as const) }, fc.constantFrom('GET' as const, 'DELETE' as const, 'PUT' as const, 'PATCH' as const, 'OPTIONS' as const)),
   contentType,
   accept,
+  mcpMethod: mcpHeader,
+  mcpName: mcpHeader,
   session: sessionChoice,
   protocolVersion,
   origin,
@@ -370,6 +400,13 @@ async function send(request: HostileRequest, readMs = READ_DEADLINE_MS): Promise
   if (request.accept !== undefined) headers.accept = request.accept;
   if (request.protocolVersion !== undefined) headers['mcp-protocol-version'] = request.protocolVersion;
   if (request.origin !== undefined) headers.origin = request.origin;
+  const single = request.body.kind === 'json' && typeof request.body.value === 'object' && request.body.value !== null && !Array.isArray(request.body.value) ? (request.body.value as { method?: unknown; params?: { name?: unknown; uri?: unknown } }) : undefined;
+  const fromBody = (value: unknown) => (typeof value === 'string' && /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value) ? value : undefined);
+  const method = request.mcpMethod === 'body' ? fromBody(single?.method) : request.mcpMethod;
+  const name = request.mcpName === 'body' ? fromBody(single?.params?.name ?? single?.params?.uri) : request.mcpName;
+  if (method !== undefined) headers['mcp-method'] = method;
+  if (name !== undefined) headers['mcp-name'] = name;
+  const listens = listensIn(request);
   if (request.session.kind === 'garbage') headers['mcp-session-id'] = request.session.value;
   if (request.session.kind === 'real') headers['mcp-session-id'] = live[request.session.index]!;
   const controller = new AbortController();
@@ -385,7 +422,7 @@ async function send(request: HostileRequest, readMs = READ_DEADLINE_MS): Promise
     const type = response.headers.get('content-type') ?? '';
     let text = '';
     let open = false;
-    if (type.includes('text/event-stream') && request.method === 'GET') {
+    if (type.includes('text/event-stream') && (request.method === 'GET' || listens)) {
       // The standalone stream stays open by design: take what arrives at once, then hang up.
       open = true;
       setTimeout(() => controller.abort(), 100);
@@ -401,6 +438,11 @@ async function send(request: HostileRequest, readMs = READ_DEADLINE_MS): Promise
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A `subscriptions/listen` stream stays open by design, like a GET stream. */
+function listensIn(request: HostileRequest): boolean {
+  return request.body.kind === 'json' && (JSON.stringify(request.body.value) ?? '').includes('"subscriptions/listen"');
 }
 
 /** What is wrong with an answer, by the properties the brief sets; empty when nothing is. */
@@ -420,7 +462,7 @@ function violations(request: HostileRequest, answer: Answer): string[] {
   if (status >= 200 && status < 300) {
     const empty = text === '';
     if (type.includes('text/event-stream')) {
-      if (request.method === 'POST' && answer.open) problems.push(`${status} SSE answer to a POST did not end within the read deadline`);
+      if (request.method === 'POST' && answer.open && !listensIn(request)) problems.push(`${status} SSE answer to a POST did not end within the read deadline`);
       for (const data of sseData(text)) {
         let message: unknown;
         try {
@@ -514,7 +556,7 @@ describe('the /mcp endpoint under hostile requests', () => {
     t.diagnostic(`statuses: ${[...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}x${n}`).join(' ')}`);
   });
 
-  test('well-formed envelopes with random JSON-RPC content on a live session: every request gets its own answer', async (t) => {
+  test('well-formed envelopes with random JSON-RPC content (a live 2025 session, or the 2026-07-28 envelope): every request gets its own answer', async (t) => {
     t.diagnostic(`seed ${SEED}`);
     const envelope = fc.record({
       method: fc.constant('POST' as const),
@@ -528,34 +570,72 @@ describe('the /mcp endpoint under hostile requests', () => {
         fc.array(wellFormed, { minLength: 1, maxLength: 4 }).map((value) => ({ kind: 'json' as const, value })),
       ),
     });
+    // The same for the stateless era: no session, the `_meta` envelope, headers copied from the body.
+    const modernRequest = fc.record(
+      {
+        jsonrpc: fc.constant('2.0'),
+        id: fc.oneof(fc.string({ maxLength: 20 }), fc.integer()),
+        method: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...METHODS) }, fc.string()),
+        params: fc.record(
+          {
+            name: fc.oneof(fc.constantFrom('example_hello_world', 'example_nope'), fc.string()),
+            arguments: fc.oneof(fc.constant({}), fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }))),
+            uri: fc.oneof(fc.constantFrom('x://example/y', ''), fc.string()),
+            cursor: fc.string(),
+            _meta: fc.oneof(
+              { weight: 4, arbitrary: fc.constant({ 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} }) },
+              modernMeta,
+            ),
+          },
+          { requiredKeys: ['_meta'] },
+        ),
+      },
+      { requiredKeys: ['jsonrpc', 'id', 'method', 'params'] },
+    );
+    const modernEnvelope = fc.record({
+      method: fc.constant('POST' as const),
+      contentType: fc.constant('application/json'),
+      accept: fc.constant(ACCEPT_BOTH),
+      mcpMethod: fc.oneof({ weight: 6, arbitrary: fc.constant('body') }, fc.constantFrom(...METHODS)),
+      mcpName: fc.oneof({ weight: 6, arbitrary: fc.constant('body') }, fc.constant(undefined), fc.string({ maxLength: 10 })),
+      session: fc.constant({ kind: 'none' as const }),
+      protocolVersion: fc.constant(MODERN),
+      origin: fc.constant(undefined),
+      body: modernRequest.map((value) => ({ kind: 'json' as const, value })),
+    });
     const outcomes = new Map<string, number>();
     await fc.assert(
-      fc.asyncProperty(envelope, async (request) => {
+      fc.asyncProperty(fc.oneof(envelope, modernEnvelope), async (request) => {
         const answer = await send(request);
         const problems = violations(request, answer);
         const value = (request.body as { value: unknown }).value;
         const messages = (Array.isArray(value) ? value : [value]) as Array<Record<string, unknown>>;
         const requests = messages.filter((m) => m.jsonrpc === '2.0' && typeof m.method === 'string' && (typeof m.id === 'string' || Number.isSafeInteger(m.id)) && !('result' in m) && !('error' in m));
-        if (answer.status === 200 && requests.length === messages.length) {
+        // Ids reused within a batch are the client's mistake (the SDK keeps one answer per id).
+        const distinct = new Set(requests.map((m) => m.id)).size === requests.length;
+        if (answer.status === 200 && requests.length === messages.length && distinct) {
           const events = answer.contentType.includes('text/event-stream') ? sseData(answer.text).map((data) => JSON.parse(data)) : [JSON.parse(answer.text)];
           const responses = events.flat().filter((m: Record<string, unknown>) => 'result' in m || 'error' in m) as Array<{ id: unknown; error?: { message: string } }>;
-          // One answer per request (a batch may reuse an id: then one per use).
-          for (const id of new Set(requests.map((m) => m.id))) {
-            const asked = requests.filter((m) => m.id === id).length;
-            const answered = responses.filter((r) => r.id === id).length;
-            if (answered !== asked) problems.push(`id ${JSON.stringify(id)}: ${asked} requests, ${answered} answers`);
+          for (const m of requests) {
+            const answered = responses.filter((r) => r.id === m.id).length;
+            if (answered !== 1) problems.push(`request ${JSON.stringify(m.id)} (${String(m.method)}) got ${answered} answers`);
           }
-          for (const r of responses) outcomes.set(r.error ? `error: ${r.error.message.slice(0, 40)}` : 'result', (outcomes.get(r.error ? `error: ${r.error.message.slice(0, 40)}` : 'result') ?? 0) + 1);
+          for (const r of responses) {
+            const key = `${request.protocolVersion === MODERN ? '2026 ' : ''}${r.error ? `error: ${r.error.message.slice(0, 40)}` : 'result'}`;
+            outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+          }
         } else {
-          outcomes.set(`HTTP ${answer.status}`, (outcomes.get(`HTTP ${answer.status}`) ?? 0) + 1);
+          const why = answer.status >= 400 ? `: ${(/"message":"([^"]{0,40})/.exec(answer.text) ?? [])[1] ?? ''}` : '';
+          const key = `${request.protocolVersion === MODERN ? '2026 ' : ''}HTTP ${answer.status}${why}`;
+          outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
         }
         await healthy();
         await cleanUp([answer], [request]);
         assert.deepEqual(problems, []);
       }),
-      options(300),
+      options(400),
     );
-    const top = [...outcomes].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    const top = [...outcomes].sort((a, b) => b[1] - a[1]).slice(0, 12);
     t.diagnostic(`outcomes: ${top.map(([k, n]) => `${k} x${n}`).join('; ')}`);
   });
 
@@ -628,14 +708,38 @@ describe('the /mcp endpoint under hostile requests', () => {
     );
   });
 
-  // BUG (found by the burst property above): before anything else, the proxy looks for an
-  // initialize in a session-less POST by running the SDK's zod `isInitializeRequest` on every
-  // element of a batch (core/http/app.ts, containsInitialize). A 4 MB body `[1,1,1,...]`
-  // (2 million elements, under maxBodyBytes, no session or handshake needed) blocks the event
-  // loop for about 5 s on the 2-core machine, freezing every other client and /healthz; the same
-  // body with a session id is refused in about 0.5 s (the SDK stops at 100 messages a batch).
-  test('a large JSON batch without a session does not stall the proxy for seconds', { todo: 'proxy bug: containsInitialize validates every batch element (about 5 s for a 4 MB array)' }, async (t) => {
-    const body = `[${'1,'.repeat(2_000_000)}1]`;
+  // Found while checking the 2026-07-28 outcomes of the property above: with no plugin offering
+  // resources (the example plugin only), `server/discover` advertises `resources` and
+  // `resources/list` answers [], but `resources/read` is -32601 Method not found. With resources
+  // mounted, an unknown URI is -32602 Resource not found (and a 2025 session gets -32002).
+  test('a 2026-07-28 resources/read of an unknown URI says the resource is not found, not the method', async () => {
+    const meta = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} };
+    const ask = async (method: string, params: Record<string, unknown>, name?: string) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: ACCEPT_BOTH, 'mcp-protocol-version': MODERN, 'mcp-method': method };
+      if (name) headers['mcp-name'] = name;
+      const response = await fetch(proxy.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: meta } }) });
+      const text = await response.text();
+      const [event] = response.headers.get('content-type')?.includes('text/event-stream') ? sseData(text) : [text];
+      return JSON.parse(event!) as { result?: Record<string, any>; error?: { code: number; message: string } };
+    };
+    const discovered = await ask('server/discover', {});
+    assert.ok(discovered.result?.capabilities?.resources, 'server/discover advertises resources');
+    assert.deepEqual((await ask('resources/list', {})).result?.resources, []);
+    const read = await ask('resources/read', { uri: 'x://example/nothing' }, 'x://example/nothing');
+    assert.notEqual(read.error?.code, -32601, `resources/read answered ${JSON.stringify(read.error)} while resources are advertised`);
+    assert.match(read.error?.message ?? '', /Resource not found/);
+  });
+
+  // BUG (found by the burst property above): a session-less POST's batch is validated element by
+  // element before anything limits its length: by the SDK's classifier (classifyInboundRequest)
+  // and by containsInitialize (the SDK's zod isInitializeRequest on every element), both in
+  // core/http/app.ts; the SDK transport only refuses batches over 100 messages afterwards. A
+  // 4 MB batch of 135,000 minimal notifications, no session or handshake needed, blocks the event
+  // loop for about 1.7 s on the 2-core machine, freezing every client and /healthz (before the
+  // classifier, a 4 MB `[1,1,1,...]` blocked it for about 5 s). Parsing and the depth check take
+  // about 0.15 s of that.
+  test('a large JSON batch without a session does not stall the proxy for seconds', async (t) => {
+    const body = `[${Array.from({ length: 135_000 }, () => '{"jsonrpc":"2.0","method":"a"}').join(',')}]`;
     let longest = 0;
     let last = performance.now();
     const timer = setInterval(() => {
@@ -652,7 +756,7 @@ describe('the /mcp endpoint under hostile requests', () => {
       clearInterval(timer);
     }
     t.diagnostic(`${body.length} bytes: answered in ${Math.round(performance.now() - started)} ms, longest event-loop stall ${Math.round(longest)} ms`);
-    assert.ok(longest < 1500, `the proxy froze for ${Math.round(longest)} ms answering one ${body.length}-byte request that has no session`);
+    assert.ok(longest < 1000, `the proxy froze for ${Math.round(longest)} ms answering one ${body.length}-byte request that has no session`);
   });
 });
 
@@ -804,7 +908,7 @@ describe('namespacing, for arbitrary prefixes, names and URIs', () => {
   // first and logs the second as left out, but the router's name index keeps the LAST, so the
   // listed name runs the tool that was left out (core/downstream/router.ts #names vs
   // core/catalog/catalog.ts merge).
-  test('a listed made-safe name reaches the tool the list describes, even when another tool has that name', { todo: 'proxy bug: router #names keeps the last tool of a clashing name, merge() lists the first' }, async () => {
+  test('a listed made-safe name reaches the tool the list describes, even when another tool has that name', async () => {
     const clash = safeName(joinName('fx', 'a.b')).slice('fx_'.length); // 'a_b_9ae3db97'
     assert.equal(safeName(joinName('fx', clash)), safeName(joinName('fx', 'a.b')), 'two different names, one safe name');
     const dir = await mkdtemp(join(tmpdir(), 'switchboard-fuzz-clash-'));
@@ -839,7 +943,7 @@ export default {
   // A quirk rather than a bug: `scheme:prefix///rest` and `scheme://prefix/rest` both reverse to
   // `scheme://rest`, so a backend URI has two client-side spellings (reads of either work; the
   // answer carries the second). Kept as a todo so the property is on record.
-  test('every client-side URI under a prefix stands for a different backend URI', { todo: 'namespace quirk: s:p///x and s://p/x both reverse to s://x' }, () => {
+  test('every client-side URI under a prefix stands for a different backend URI', () => {
     fc.assert(
       fc.property(prefix, scheme, uriRest, fc.boolean(), (p, s, rest, hierarchical) => {
         const x = hierarchical ? `${s}://${p}/${rest}` : `${s}:${p}/${rest}`;

@@ -4,7 +4,8 @@
  * `ll`), with the official SDK client.
  *
  * - Load: SESSIONS concurrent client sessions, each making CALLS mixed calls in sequence (lists,
- *   tool calls on both kinds of plugin, prompts, resources), every answer checked; 0 errors.
+ *   tool calls on both kinds of plugin, prompts, resources), every answer checked; 0 errors. The
+ *   clients run in a worker thread; the proxy runs in this one (startProxy).
  * - Isolation: rounds of a random number of sessions making random concurrent calls whose backends
  *   send the client elicitation, sampling and roots requests, progress and log messages; each
  *   client answers with its own tag, and no client may see another's traffic.
@@ -183,6 +184,8 @@ interface LoadReport {
   failuresByOp: Array<[string, number]>;
   failed: number;
   whoami: Array<string | undefined>;
+  /** Event-loop stalls over 100 ms of the clients' own thread (ms). */
+  clientStalls: number[];
 }
 
 /** SESSIONS clients, each making CALLS calls in sequence; runs in a worker thread (see below). */
@@ -198,6 +201,13 @@ async function runLoadClients(url: string, sessions: number, calls: number): Pro
   const failuresByOp = new Map<string, number>();
   let failed = 0;
   const start = performance.now();
+  const clientStalls: number[] = [];
+  let tick = performance.now();
+  const monitor = setInterval(() => {
+    const now = performance.now();
+    if (now - tick > 100) clientStalls.push(now - tick);
+    tick = now;
+  }, 10);
   try {
     await Promise.all(
       states.map(async (state) => {
@@ -223,6 +233,7 @@ async function runLoadClients(url: string, sessions: number, calls: number): Pro
       }),
     );
   } finally {
+    clearInterval(monitor);
     await Promise.all(states.map((state) => state.connected.close()));
   }
   return {
@@ -236,13 +247,15 @@ async function runLoadClients(url: string, sessions: number, calls: number): Pro
     failuresByOp: [...failuresByOp],
     failed,
     whoami: states.map((state) => state.whoami),
+    clientStalls,
   };
 }
 
 /**
  * Runs the load clients in a worker thread: 100 SDK clients are more work than the proxy, and on
- * the proxy's own event loop they would measure mostly themselves (their first calls waited
- * seconds for that loop to accept their connections). tsx is registered in the worker first.
+ * the proxy's own event loop the figures would be mostly theirs. tsx is registered in the worker
+ * first. The proxy, saturated, still accepts new connections late: the first calls of the last
+ * sessions to start wait seconds before the proxy sees them, then are answered in milliseconds.
  */
 function inWorker(url: string, sessions: number, calls: number): Promise<LoadReport> {
   const tsx = import.meta.resolve('tsx/esm/api');
@@ -300,7 +313,8 @@ if (isMainThread) test(`load: ${SESSIONS} concurrent sessions x ${CALLS} mixed c
     t.diagnostic(`  ${name}: ${op.length} calls, p50 ${ms(percentile(op, 50))}, p99 ${ms(percentile(op, 99))}, max ${ms(op.at(-1)!)}`);
   }
   t.diagnostic(`slowest: ${report.slowest.join('; ')}`);
-  t.diagnostic(`proxy event-loop stalls over 100 ms: ${stalls.length}${stalls.length ? `, longest ${ms(Math.max(...stalls))}` : ''}`);
+  const stallLine = (list: number[]) => `${list.length}${list.length ? `, longest ${ms(Math.max(...list))}` : ''}`;
+  t.diagnostic(`event-loop stalls over 100 ms: proxy ${stallLine(stalls)}; clients ${stallLine(report.clientStalls)}`);
   const logged = proxy.logs().slice(logsBefore).filter((line) => Number(line.level) >= 40);
   if (logged.length) {
     const kinds = countBy(logged, (line) => String(line.msg).replace(/[0-9a-f-]{36}/g, '<id>').slice(0, 140));
@@ -455,6 +469,15 @@ function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
 if (isMainThread) test(`isolation: ${ROUNDS} rounds of random sessions and concurrent calls with backend-to-client traffic; no client sees another's`, { timeout: 240_000 }, async (t) => {
   t.diagnostic(`seed ${SEED}`);
   let round = 0;
+  /**
+   * A 2025 remote sends its log messages outside any request (on its GET stream), so the proxy
+   * relays them on the client's GET stream, which the SDK client opens after the handshake without
+   * waiting for it. Messages that reach the proxy before that stream is open are not delivered
+   * (only kept for a resuming client): a race of the protocol, not of isolation. Directly between
+   * an SDK client and the remote fixture, 4 of 60 sessions calling log_all at once right after
+   * connecting lost theirs the same way.
+   */
+  const remoteLogs = { expected: 0, lost: 0 };
   let totalCalls = 0;
   let totalSessions = 0;
   const started = performance.now();
@@ -530,11 +553,17 @@ if (isMainThread) test(`isolation: ${ROUNDS} rounds of random sessions and concu
           const minimum = plan.level === undefined ? 0 : LEVELS.indexOf(plan.level);
           const below = session.seen.logs.filter((log) => LEVELS.indexOf(log.level) < minimum);
           assert.deepEqual(below, [], `session ${tags[s]} (level ${plan.level}) got messages below its level: another session's?`);
-          assert.deepEqual(
-            Object.fromEntries(countBy(session.seen.logs, (log) => String(log.logger))),
-            Object.fromEntries(wanted[s]!),
-            `session ${tags[s]}: its own log messages, each once, none of another session's`,
-          );
+          const got = countBy(session.seen.logs, (log) => String(log.logger));
+          const describe = `session ${tags[s]} (level ${plan.level ?? 'not set'}): log messages by logger ${JSON.stringify(Object.fromEntries(got))}, expected ${JSON.stringify(Object.fromEntries(wanted[s]!))}`;
+          for (const logger of got.keys()) assert.ok(wanted[s]!.has(logger), `${describe}: messages from a plugin it never called`);
+          // In-process: every message arrives, each once. Remote: never more than its own, but
+          // some may be lost (see remoteLogs).
+          assert.equal(got.get('fid/fixture') ?? 0, wanted[s]!.get('fid/fixture') ?? 0, describe);
+          const remoteGot = got.get('svc/fixture') ?? 0;
+          const remoteWanted = wanted[s]!.get('svc/fixture') ?? 0;
+          assert.ok(remoteGot <= remoteWanted, `${describe}: more than its own`);
+          remoteLogs.expected += remoteWanted;
+          remoteLogs.lost += remoteWanted - remoteGot;
         }
       } finally {
         await Promise.all(all.filter((_, s) => !plans[s]!.closeEarly).map((session) => session.close()));
@@ -543,4 +572,5 @@ if (isMainThread) test(`isolation: ${ROUNDS} rounds of random sessions and concu
     { seed: SEED, numRuns: ROUNDS, endOnFailure: true, includeErrorInReport: true },
   );
   t.diagnostic(`${round} rounds, ${totalSessions} sessions, ${totalCalls} calls in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  t.diagnostic(`remote log messages sent before the client's GET stream was open (not delivered): ${remoteLogs.lost} of ${remoteLogs.expected}`);
 });

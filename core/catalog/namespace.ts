@@ -64,6 +64,8 @@ export function unprefixUri(uri: string, prefix: string): string | undefined {
   const body = hierarchical ? rest.slice(2) : rest;
   if (!body.startsWith(`${prefix}/`)) return undefined;
   const original = body.slice(prefix.length + 1);
+  // `scheme:prefix///x` is not how `scheme://x` is spelled (that is `scheme://prefix/x`): one spelling per URI.
+  if (!hierarchical && original.startsWith('//')) return undefined;
   return hierarchical ? `${scheme}://${original}` : `${scheme}:${original}`;
 }
 

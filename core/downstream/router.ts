@@ -99,7 +99,8 @@ export class Router {
     let unavailable: RpcError | undefined;
     for (const plugin of this.#options.registry.candidatesForUri(exposed)) {
       const uri = plugin.namespace.originalUri(exposed);
-      if (uri === undefined) continue;
+      // A plugin that has no resources has none of this URI either.
+      if (uri === undefined || !offersResources(plugin)) continue;
       if (!isServing(plugin)) {
         unavailable ??= notServing(plugin);
         continue;
@@ -166,11 +167,21 @@ export class Router {
     let index = this.#nameIndex.get(items);
     if (!index) {
       index = new Map();
-      for (const item of items) if (typeof item.name === 'string') index.set(plugin.namespace.exposeName(item.name), item.name);
+      // The first item of a name wins, as in the merged list the client was shown.
+      for (const item of items) {
+        if (typeof item.name !== 'string') continue;
+        const exposed = plugin.namespace.exposeName(item.name);
+        if (!index.has(exposed)) index.set(exposed, item.name);
+      }
       this.#nameIndex.set(items, index);
     }
     return index;
   }
+}
+
+function offersResources(plugin: Plugin): boolean {
+  if (!plugin.info) return true; // not probed yet: let it answer
+  return plugin.info.capabilities.resources !== undefined || plugin.sessionInfo?.capabilities.resources !== undefined;
 }
 
 /** Whether a plugin's backend is expected to answer (it is listed and routed to). */

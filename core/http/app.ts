@@ -47,6 +47,8 @@ export interface HttpOptions {
 
 /** Deeper than this, a body is refused: validating it would exhaust the stack. */
 const MAX_JSON_DEPTH = 100;
+/** Longer batches are refused before anything looks at their messages (the SDK allows 100). */
+const MAX_BATCH = 100;
 
 export function createApp(options: HttpOptions): Koa {
   const app = new Koa();
@@ -83,6 +85,9 @@ export function createApp(options: HttpOptions): Koa {
         const status = (error as { status?: number }).status;
         if (status === 413) return sendRpcError(res, 413, -32000, `Request body larger than ${options.maxBodyBytes} bytes`);
         return sendRpcError(res, 400, RpcCodes.ParseError, `Parse error: ${(error as Error).message}`);
+      }
+      if (Array.isArray(body) && body.length > MAX_BATCH) {
+        return sendRpcError(res, 400, RpcCodes.InvalidRequest, `Invalid Request: a batch of ${body.length} messages (at most ${MAX_BATCH})`);
       }
       if (nestingDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
         return sendRpcError(res, 400, RpcCodes.InvalidRequest, `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`, requestIdOf(body));

@@ -267,7 +267,8 @@ export class ClientSession implements BackendPeer {
   /** tasks/get, tasks/result, tasks/cancel go to the backend that created the task. */
   async #forwardTask(method: string, params: Params, extra: Extra): Promise<Result> {
     const backend = typeof params.taskId === 'string' ? this.#tasks.get(params.taskId) : undefined;
-    if (!backend) throw new RpcError(RpcCodes.InvalidParams, `Unknown task: ${String(params.taskId)}`);
+    if (typeof params.taskId !== 'string') throw new RpcError(RpcCodes.InvalidParams, `${method}: "taskId" must be a string`);
+    if (!backend) throw new RpcError(RpcCodes.InvalidParams, `Unknown task: ${params.taskId}`);
     return backend.request(method, params, this.#forwardOptions(params, extra));
   }
 

@@ -13,6 +13,7 @@ import type { Implementation, Result } from '@modelcontextprotocol/sdk/types.js'
 import type { Router, Backends } from '../router.ts';
 import type { ListKind } from '../../catalog/plugin-catalog.ts';
 import type { SharedBackends } from '../../upstream/legacy/shared.ts';
+import type { BackendLink } from '../../upstream/link.ts';
 import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts';
 import { checkNamedParams, contentsToClient } from '../forwarding.ts';
 import { StatelessCalls, forwarded } from './calls.ts';
@@ -153,7 +154,15 @@ export class ModernFrontDoor {
   async #read(params: Params, ctx: Ctx): Promise<Result> {
     const exposed = params.uri;
     if (typeof exposed !== 'string') throw new RpcError(RpcCodes.InvalidParams, 'resources/read: "uri" must be a string');
-    const { backend, uri } = this.#options.router.routeUri(exposed, this.#backends(ctx));
+    let route: { backend: BackendLink; uri: string };
+    try {
+      route = this.#options.router.routeUri(exposed, this.#backends(ctx));
+    } catch (error) {
+      // The 2026 spec's "resource not found" is invalid params with the URI (SEP-2164); 2025's is -32002.
+      if (error instanceof RpcError && error.code === RpcCodes.ResourceNotFound) throw new RpcError(RpcCodes.InvalidParams, error.message, { uri: exposed });
+      throw error;
+    }
+    const { backend, uri } = route;
     const result = await this.#calls.forward(backend, 'resources/read', { ...forwarded(params, ctx), uri }, ctx);
     return contentsToClient(backend.plugin, result, uri, exposed);
   }
