@@ -363,3 +363,40 @@ test('a manifest that insists on an era the backend does not speak is refused wi
     await other.close();
   }
 });
+
+test('a 2026 backend that omits resultType or answers in NDJSON is read anyway, for both eras, and its author is told once', async () => {
+  const sloppy = await startProcess(process.execPath, ['--import', 'tsx', 'test/fixtures/sloppy-modern-server.ts'], { env: { PORT: '0' }, ready: /listening (http:\S+)/ });
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-eras-sloppy-'));
+  await mkdir(join(dir, 'sloppy'));
+  await writeFile(join(dir, 'sloppy', 'plugin.json'), JSON.stringify({ prefix: 'sloppy', remote: { url: sloppy.url } }));
+  const other = await startProxy({ pluginDirs: [dir] });
+  try {
+    assert.equal(other.switchboard.registry.get('sloppy')?.era, MODERN);
+    const modernOne = new V2Client({ name: 'v2', version: '1' }, { versionNegotiation: { mode: { pin: MODERN } } });
+    await modernOne.connect(new V2Transport(new URL(other.url)));
+    try {
+      assert.equal(text(await modernOne.callTool({ name: 'sloppy_plain', arguments: {} })), 'plain answer');
+      const logs: string[] = [];
+      modernOne.setNotificationHandler('notifications/message', (n) => void logs.push(String(n.params.data)));
+      const lines = await modernOne.callTool({ name: 'sloppy_lines', arguments: {}, _meta: { [LOG_LEVEL_META_KEY]: 'info' } } as never);
+      assert.equal(text(lines), 'answer after lines');
+      assert.deepEqual(logs, ['a line before the answer'], 'the message before the answer in the NDJSON body reaches the client');
+      assert.equal(text(await modernOne.callTool({ name: 'sloppy_lines', arguments: {} })), 'answer after lines');
+    } finally {
+      await modernOne.close();
+    }
+    const { client, close } = await connect(other.url);
+    try {
+      assert.equal(text(await client.callTool({ name: 'sloppy_plain', arguments: {} })), 'plain answer');
+      assert.equal(text(await client.callTool({ name: 'sloppy_lines', arguments: {} })), 'answer after lines');
+    } finally {
+      await close();
+    }
+    const warnings = other.logs().filter((line) => line.plugin === 'sloppy' && line.level === 40).map((line) => String(line.msg));
+    assert.equal(warnings.filter((msg) => /without resultType/.test(msg)).length, 1, `one warning about resultType: ${warnings.join(' | ')}`);
+    assert.equal(warnings.filter((msg) => /one per line/.test(msg)).length, 1, `one warning about NDJSON: ${warnings.join(' | ')}`);
+  } finally {
+    await other.close();
+    await sloppy.stop();
+  }
+});

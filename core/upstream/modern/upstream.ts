@@ -32,6 +32,7 @@ import { fetchWithOwnSignal } from '../fetch.ts';
 import type { BackendPeer } from '../link.ts';
 import { ModernLink } from './link.ts';
 import { isUnreachable, modernError } from './errors.ts';
+import { Tolerance } from './tolerant.ts';
 
 export { ModernLink } from './link.ts';
 
@@ -102,7 +103,8 @@ export class ModernUpstream {
     const remote = this.plugin.manifest.remote;
     const authorization = remote ? splitCredentials(remote.url).authorization : undefined;
     const headers = { ...(authorization && { Authorization: authorization }), ...remote?.headers };
-    const base = this.#options.fetch ?? fetchWithOwnSignal;
+    const tolerance = new Tolerance(this.plugin);
+    const base = tolerance.fetch(this.#options.fetch ?? fetchWithOwnSignal);
     // A request's own headers (Mcp-Param-*) ride on its async path.
     const fetchWithCallHeaders: typeof fetch = (input, init) => {
       const extra = backendCall.getStore()?.headers;
@@ -111,7 +113,7 @@ export class ModernUpstream {
       for (const [name, value] of Object.entries(extra)) merged.set(name, value);
       return base(input, { ...init, headers: merged });
     };
-    const transport = new StreamableHTTPClientTransport(this.#url, { fetch: fetchWithCallHeaders, requestInit: { headers } });
+    const transport = tolerance.transport(new StreamableHTTPClientTransport(this.#url, { fetch: fetchWithCallHeaders, requestInit: { headers } }));
     await this.#client.connect(transport, { timeout: options.timeoutMs, signal: options.signal });
     return {
       capabilities: (this.#client.getServerCapabilities() ?? {}) as ServerCapabilities,
