@@ -201,17 +201,6 @@ export function sampleRss(pid: number, everyMs = 100): { stop(): Promise<number>
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `probe` until it gives a value (not undefined); throws naming `what` after `timeoutMs`. */
-export async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** The proxy's open client sessions, waiting up to `settleMs` for them to reach 0 (closing is asynchronous). */
 export async function sessionsLeft(base: string, settleMs = 5000): Promise<number> {
   const end = Date.now() + settleMs;

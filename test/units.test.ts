@@ -12,6 +12,7 @@ import { SessionEventStore } from '../core/downstream/legacy/events.ts';
 import { ProcessSlots } from '../core/plugins/process-slots.ts';
 import { encodeParamHeaders, paramHeaderMismatch, paramHeaders } from '../core/catalog/param-headers.ts';
 import { followSignals } from '../core/signals.ts';
+import { readAllPages } from '../core/catalog/lists.ts';
 
 test('a process that keeps dying is restarted later each time, and sooner again once it stays up a minute', () => {
   mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
@@ -148,4 +149,23 @@ test('a signal that follows others aborts with them, and lets go of them when re
   released.release();
   other.abort();
   assert.equal(released.signal.aborted, false, 'released: no longer follows');
+});
+
+test("a backend's list is read page by page; a cursor seen before ends it, a page without the list or an endless list is an error naming the plugin", async () => {
+  const pages: Record<string, { tools?: unknown; nextCursor?: string }> = {
+    '': { tools: [{ name: 'a' }], nextCursor: 'p2' },
+    p2: { tools: [{ name: 'b' }], nextCursor: 'p3' },
+    p3: { tools: [{ name: 'c' }], nextCursor: 'p2' },
+  };
+  const asked: Array<string | undefined> = [];
+  const items = await readAllPages('plugin "x"', 'tools', async (method, params) => {
+    assert.equal(method, 'tools/list');
+    asked.push(params?.cursor);
+    return pages[params?.cursor ?? '']!;
+  });
+  assert.deepEqual(items.map((item) => item.name), ['a', 'b', 'c']);
+  assert.deepEqual(asked, [undefined, 'p2', 'p3']);
+  await assert.rejects(readAllPages('plugin "x"', 'prompts', async () => ({ tools: [] })), /plugin "x": prompts\/list answered without a "prompts" list/);
+  let n = 0;
+  await assert.rejects(readAllPages('plugin "x"', 'tools', async () => ({ tools: [], nextCursor: `c${n++}` })), /plugin "x": tools\/list did not end after 1000 pages/);
 });

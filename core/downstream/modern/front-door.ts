@@ -12,6 +12,7 @@ import { toNodeHandler } from '@modelcontextprotocol/node';
 import type { Implementation, Result } from '@modelcontextprotocol/sdk/types.js';
 import type { Router, Backends } from '../router.ts';
 import type { ListKind } from '../../catalog/plugin-catalog.ts';
+import { LIST_METHOD } from '../../catalog/lists.ts';
 import type { SharedBackends } from '../../upstream/legacy/shared.ts';
 import type { BackendLink } from '../../upstream/link.ts';
 import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts';
@@ -37,12 +38,6 @@ export interface ModernOptions {
 
 type Ctx = ServerContext;
 type Params = Record<string, unknown>;
-const LIST_METHODS: Record<ListKind, string> = {
-  tools: 'tools/list',
-  prompts: 'prompts/list',
-  resources: 'resources/list',
-  resourceTemplates: 'resources/templates/list',
-};
 
 export class ModernFrontDoor {
   /** Where list and resource changes are published to clients' `subscriptions/listen` streams. */
@@ -115,7 +110,7 @@ export class ModernFrontDoor {
     const capabilities = advertisedCapabilities(plugins, '2026-07-28');
     const server = new Server(serverInfo, { capabilities: capabilities as never, instructions: combinedInstructions(plugins, '2026-07-28') });
     for (const kind of ['tools', 'prompts', 'resources', 'resourceTemplates'] as const) {
-      server.setRequestHandler(LIST_METHODS[kind] as 'tools/list', async (request, ctx) => this.#run(() => this.#list(kind, request.params?.cursor, ctx)) as never);
+      server.setRequestHandler(LIST_METHOD[kind] as 'tools/list', async (request, ctx) => this.#run(() => this.#list(kind, request.params?.cursor, ctx)) as never);
     }
     server.setRequestHandler('tools/call', async (request, ctx) => this.#run(() => this.#named('tools', 'tools/call', request.params as Params, ctx)) as never);
     server.setRequestHandler('prompts/get', async (request, ctx) => this.#run(() => this.#named('prompts', 'prompts/get', request.params as Params, ctx)) as never);

@@ -13,6 +13,7 @@ import type { Connection } from './connection.ts';
 import type { Plugin } from '../../plugins/plugin.ts';
 import type { ProcessHolder } from '../../plugins/process-slots.ts';
 import { audienceOf, type ListItem, type ListKind } from '../../catalog/plugin-catalog.ts';
+import { LIST_CAPABILITY, LIST_CHANGED, LIST_METHOD, readAllPages } from '../../catalog/lists.ts';
 import { requestScope } from '../../scope.ts';
 import { followSignals } from '../../signals.ts';
 import { trackBackendRequests } from '../../sdk-workarounds.ts';
@@ -25,29 +26,6 @@ import type { BackendLink, BackendPeer } from '../link.ts';
 export type { BackendLink, BackendPeer } from '../link.ts';
 
 export type { ListItem, ListKind } from '../../catalog/plugin-catalog.ts';
-
-const LIST_METHOD: Record<ListKind, string> = {
-  tools: 'tools/list',
-  prompts: 'prompts/list',
-  resources: 'resources/list',
-  resourceTemplates: 'resources/templates/list',
-};
-
-const LIST_CAPABILITY: Record<ListKind, keyof ServerCapabilities> = {
-  tools: 'tools',
-  prompts: 'prompts',
-  resources: 'resources',
-  resourceTemplates: 'resources',
-};
-
-const LIST_CHANGED: Record<string, ListKind[]> = {
-  'notifications/tools/list_changed': ['tools'],
-  'notifications/prompts/list_changed': ['prompts'],
-  'notifications/resources/list_changed': ['resources', 'resourceTemplates'],
-};
-
-/** A backend's list may not run on forever: pages past this many are an error. */
-const MAX_PAGES = 1000;
 
 /** How long a backend gets to answer a ping after one of its reply streams broke. */
 const LIVENESS_PING_MS = 3000;
@@ -317,22 +295,7 @@ export class Backend implements BackendLink, ProcessHolder {
       throw this.#error(error, LIST_METHOD[kind]);
     });
     if (!capabilities[LIST_CAPABILITY[kind]]) return [];
-    const items: ListItem[] = [];
-    const seen = new Set<string>();
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await this.request(LIST_METHOD[kind], cursor === undefined ? undefined : { cursor });
-      const pageItems = result[kind];
-      if (!Array.isArray(pageItems)) {
-        throw new RpcError(RpcCodes.InternalError, `${this.plugin.label}: ${LIST_METHOD[kind]} answered without a "${kind}" list`);
-      }
-      items.push(...(pageItems as ListItem[]));
-      const next = result.nextCursor;
-      if (typeof next !== 'string' || next === '' || seen.has(next)) return items;
-      seen.add(next);
-      cursor = next;
-    }
-    throw new RpcError(RpcCodes.InternalError, `${this.plugin.label}: ${LIST_METHOD[kind]} did not end after ${MAX_PAGES} pages`);
+    return readAllPages(this.plugin.label, kind, (method, params) => this.request(method, params));
   }
 
   /** Backend-to-client traffic of this connection goes to the peer (the client session). */

@@ -25,7 +25,8 @@ import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.j
 import type { Implementation, Notification, Result, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Plugin } from '../../plugins/plugin.ts';
 import type { ListItem, ListKind } from '../../catalog/plugin-catalog.ts';
-import { RpcCodes, RpcError, messageOf } from '../../errors.ts';
+import { LIST_CAPABILITY, LIST_CHANGED, readAllPages } from '../../catalog/lists.ts';
+import { messageOf } from '../../errors.ts';
 import { splitCredentials } from '../../redact.ts';
 import { backendCall } from '../call-scope.ts';
 import { fetchWithOwnSignal } from '../fetch.ts';
@@ -41,20 +42,6 @@ export const MODERN = '2026-07-28';
 /** Results are passed on as the backend sent them. */
 const RAW = z.looseObject({});
 
-const LIST_METHOD: Record<ListKind, string> = {
-  tools: 'tools/list',
-  prompts: 'prompts/list',
-  resources: 'resources/list',
-  resourceTemplates: 'resources/templates/list',
-};
-const LIST_CAPABILITY: Record<ListKind, keyof ServerCapabilities> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resources' };
-const LIST_CHANGED: Record<string, ListKind[]> = {
-  'notifications/tools/list_changed': ['tools'],
-  'notifications/prompts/list_changed': ['prompts'],
-  'notifications/resources/list_changed': ['resources', 'resourceTemplates'],
-};
-/** A backend's list may not run on forever: pages past this many are an error. */
-const MAX_PAGES = 1000;
 
 export interface ModernUpstreamOptions {
   clientInfo: Implementation;
@@ -177,20 +164,7 @@ export class ModernUpstream {
   async fetchAll(link: ModernLink, kind: ListKind): Promise<ListItem[]> {
     const capabilities = (this.#client.getServerCapabilities() ?? {}) as ServerCapabilities;
     if (!capabilities[LIST_CAPABILITY[kind]]) return [];
-    const items: ListItem[] = [];
-    const seen = new Set<string>();
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await this.send(link, LIST_METHOD[kind], cursor === undefined ? undefined : { cursor });
-      const pageItems = result[kind];
-      if (!Array.isArray(pageItems)) throw new RpcError(RpcCodes.InternalError, `${this.plugin.label}: ${LIST_METHOD[kind]} answered without a "${kind}" list`);
-      items.push(...(pageItems as ListItem[]));
-      const next = result.nextCursor;
-      if (typeof next !== 'string' || next === '' || seen.has(next)) return items;
-      seen.add(next);
-      cursor = next;
-    }
-    throw new RpcError(RpcCodes.InternalError, `${this.plugin.label}: ${LIST_METHOD[kind]} did not end after ${MAX_PAGES} pages`);
+    return readAllPages(this.plugin.label, kind, (method, params) => this.send(link, method, params));
   }
 
   /** Starts hearing list changes (and subscribed resources' updates) on a listen stream of the proxy's own. */
