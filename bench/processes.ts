@@ -135,8 +135,15 @@ export interface Proxy extends Running {
  * 127.0.0.1 --log-format json --plugins DIR...`, once it serves and every plugin is ready.
  * `inspect` adds `--expose-gc --inspect=0` (see inspector.ts for why the inspector).
  */
+let proxyNodeOptions: string[] = [];
+
+/** Node options for every proxy the bench starts (not for its clients or backends). */
+export function setProxyNodeOptions(options: string[]): void {
+  proxyNodeOptions = options;
+}
+
 export async function startProxy(options: { pluginDirs: string[]; inspect?: boolean; env?: Record<string, string> }): Promise<Proxy> {
-  const flags = options.inspect ? ['--expose-gc', '--inspect=0'] : [];
+  const flags = [...proxyNodeOptions, ...(options.inspect ? ['--expose-gc', '--inspect=0'] : [])];
   const args = [...flags, '--import', 'tsx', 'core/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json'];
   for (const dir of options.pluginDirs) args.push('--plugins', dir);
   const proc = await startNode(args, /"msg":"serving[^"]*? at (http:[^"]+)"/, options.env);

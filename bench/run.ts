@@ -24,6 +24,8 @@
  *   npm run bench -- --sessions 200 --calls 500 --idle-sessions 500 --cycles 2000 --tools 2000
  *                   --catalog-sessions 100 --retention-calls 2000 --retention-sessions 300
  *   npm run bench -- --out FILE --strict   JSON elsewhere; exit 1 if a target is missed
+ *   npm run bench -- --proxy-node-options=--max-semi-space-size=2
+ *                                          Node options for the proxy processes only (a trade to measure)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -33,7 +35,7 @@ import { parseArgs } from 'node:util';
 import { catalogBench } from './catalog.ts';
 import { latencyBench } from './latency.ts';
 import { removeTempDirs } from './plugin-dirs.ts';
-import { ROOT, stopAll } from './processes.ts';
+import { ROOT, setProxyNodeOptions, stopAll } from './processes.ts';
 import { Results } from './report.ts';
 import { retentionBench } from './retention.ts';
 import { cyclesBench, idleSessionsBench } from './sessions.ts';
@@ -57,8 +59,10 @@ const { values } = parseArgs({
     'catalog-sessions': { type: 'string' },
     'retention-calls': { type: 'string' },
     'retention-sessions': { type: 'string' },
+    'proxy-node-options': { type: 'string' },
   },
 });
+if (values['proxy-node-options']) setProxyNodeOptions(values['proxy-node-options'].split(/\s+/).filter(Boolean));
 
 const quick = values.quick;
 const size = (flag: string | undefined, full: number, small: number) => {
@@ -116,6 +120,7 @@ async function main(): Promise<void> {
     `node ${process.version}, ${cpus().length} cores, ${quick ? 'quick sizes' : 'full sizes'}; commit ${git.commit?.slice(0, 7) ?? '?'}${git.uncommittedCore ? ' with uncommitted changes in core/' : ''}`,
   );
   console.log(`parts: ${[...parts, ...(soakSeconds !== undefined ? [`soak ${soakSeconds} s`] : [])].join(', ')}`);
+  if (values['proxy-node-options']) console.log(`proxy started with node ${values['proxy-node-options']}`);
 
   for (const part of parts) {
     try {
