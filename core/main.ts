@@ -72,7 +72,7 @@ async function serve(argv: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<number | undefined> {
   const [first, ...rest] = argv;
-  const io = { stdout: process.stdout, stderr: process.stderr };
+  const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
   switch (first) {
     case 'list':
     case 'call':

@@ -26,6 +26,7 @@ import { safeExposeUri } from './downstream/to-client.ts';
 import { SharedBackends } from './upstream/legacy/shared.ts';
 import { groupsOf, type ListGroup } from './plugins/probe.ts';
 import { createApp, RequestTracker } from './http/app.ts';
+import { Authenticator } from './auth/authenticator.ts';
 import { signalProcessGroup } from './upstream/legacy/child-process.ts';
 import { resolveSettings, type Settings } from './config/settings.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -68,6 +69,11 @@ export interface Switchboard {
   close(): Promise<void>;
 }
 
+/** Whether only this machine can reach `host`. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 export const SERVER_INFO: Implementation = { name: 'mcp-switchboard', version: packageJson.version };
 
@@ -82,6 +88,9 @@ const KEEP_ALIVE_MS = 65_000;
 export async function createSwitchboard(options: SwitchboardOptions): Promise<Switchboard> {
   const settings = resolveSettings(options);
   const log = options.log ?? createLogger();
+  const auth = new Authenticator(settings.auth);
+  // Inbound tokens never reach a log line or an error.
+  options.secrets?.set('auth', (auth.settings?.tokens ?? []).map((entry) => entry.token));
   const registry = new PluginRegistry();
   const sessions = new SessionStore({ idleMs: settings.sessionIdleTimeoutMs });
   const requests = new RequestTracker();
@@ -161,22 +170,32 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     maxSessions: settings.maxSessions,
     resumeGraceMs: settings.resumeGraceMs,
     log,
-    newSession: (id) => new ClientSession({ id, router, serverInfo: SERVER_INFO, log }),
+    newSession: (id, principal) => new ClientSession({ id, principal, router, serverInfo: SERVER_INFO, log }),
   });
   const app = createApp({
     requests,
     allowedHosts: settings.allowedHosts,
     maxBodyBytes: settings.maxBodyBytes,
+    auth,
     log,
     isClosing: () => closing !== undefined,
     legacy,
     modern,
     health: () => ({ plugins: registry.size, sessions: sessions.size }),
-    readiness: () => ({ ready: lifecycle.ready && closing === undefined, plugins: lifecycle.statuses() }),
+    readiness: (viewer) => ({
+      ready: lifecycle.ready && closing === undefined,
+      auth: security(),
+      ...(viewer
+        ? { plugins: lifecycle.statuses().filter((status) => (status.prefix === undefined ? viewer.plugins === undefined : viewer.mayUse(status.prefix))) }
+        : { details: 'send a bearer token (Authorization: Bearer ...) to see the plugins' }),
+    }),
   });
   sessions.startSweeping((error) => log.error({ err: error }, 'session sweep failed'));
 
   let server: HttpServer | undefined;
+  /** Said once listening: anyone who can reach the port can call every tool when nothing checks who calls. */
+  let openWarning: string | undefined;
+  const security = () => ({ mode: auth.describe(), ...(openWarning && { warning: openWarning }) });
 
   return {
     registry,
@@ -206,7 +225,11 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       const wildcard = host === '0.0.0.0' || host === '::';
       const url = `http://${wildcard ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/mcp`;
       const shown = wildcard ? `http://localhost:${address.port}/mcp` : url;
-      log.info({ url: shown, host, port: address.port }, `listening at ${shown}; plugins join as they are ready`);
+      log.info({ url: shown, host, port: address.port, auth: auth.describe() }, `listening at ${shown}; plugins join as they are ready`);
+      if (auth.mode === 'off' && !isLoopback(host)) {
+        openWarning = `listening on ${host} with no authentication: anyone who can reach port ${address.port} can call every tool of every plugin. Set auth.tokens (or SWITCHBOARD_AUTH_TOKENS) or auth.jwt, listen on 127.0.0.1, or set auth to "none" if this is intended`;
+        log.warn({ host, port: address.port }, `SECURITY: ${openWarning}`);
+      }
       // Once every plugin source has been tried: what is served (scripts wait for this line).
       void settled.then(() => {
         if (closing) return;

@@ -18,6 +18,8 @@ export interface Output {
 export interface CliIO {
   stdout: Output;
   stderr: Output;
+  /** The environment: SWITCHBOARD_TOKEN is the bearer token when --token is not given. */
+  env?: Record<string, string | undefined>;
 }
 
 /** Exit codes: success, a failed call or request, a usage mistake. */
@@ -27,14 +29,15 @@ class UsageError extends Error {}
 
 const CLIENT_INFO = { name: 'switchboard-cli', version: SERVER_INFO.version };
 
-export const CLIENT_USAGE = `  switchboard plugins [URL] [--json]
+export const CLIENT_USAGE = `  switchboard plugins [URL] [--json] [--token TOKEN]
       The plugins of a running proxy (default http://localhost:8490/mcp): kind, state, counts.
-  switchboard list URL [--json] [--header "Name: value"]...
+  switchboard list URL [--json] [--token TOKEN] [--header "Name: value"]...
       Lists tools (with their arguments), prompts, resources and resource templates.
-  switchboard call URL TOOL [key=value]... [--args JSON] [--json] [--header "Name: value"]...
+  switchboard call URL TOOL [key=value]... [--args JSON] [--json] [--token TOKEN] [--header "Name: value"]...
       Calls a tool. key=value arguments are typed by the tool's input schema
       (numbers, booleans, JSON for objects and arrays); --args gives them all as JSON.
-      Exits 1 when the tool reports an error.`;
+      Exits 1 when the tool reports an error.
+  --token (or SWITCHBOARD_TOKEN) is sent as "Authorization: Bearer TOKEN", for a proxy with auth on.`;
 
 interface PluginRow {
   prefix?: string;
@@ -52,7 +55,7 @@ interface PluginRow {
 export async function runPluginsCommand(argv: string[], io: CliIO): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false }, token: { type: 'string' } } });
   } catch (error) {
     io.stderr.write(`switchboard plugins: ${(error as Error).message}\n`);
     return EXIT.usage;
@@ -65,10 +68,11 @@ export async function runPluginsCommand(argv: string[], io: CliIO): Promise<numb
     io.stderr.write(`switchboard plugins: "${target}" is not a URL (e.g. http://localhost:8490/mcp)\n`);
     return EXIT.usage;
   }
-  let body: { ready: boolean; plugins: PluginRow[] };
+  let body: { ready: boolean; plugins: PluginRow[]; details?: string };
   try {
-    const response = await fetch(readyz);
+    const response = await fetch(readyz, { headers: bearer(parsed.values.token, io) });
     body = (await response.json()) as typeof body;
+    if (!Array.isArray(body.plugins) && body.details) throw new Error(`${body.details}: pass --token or set SWITCHBOARD_TOKEN`);
     if (!Array.isArray(body.plugins)) throw new Error(`unexpected answer from ${readyz} (HTTP ${response.status}); is it an mcp-switchboard?`);
   } catch (error) {
     io.stderr.write(`switchboard plugins: cannot read ${readyz}: ${describe(error)}\n`);
@@ -109,6 +113,7 @@ export async function runClientCommand(command: 'list' | 'call', argv: string[],
         json: { type: 'boolean', default: false },
         args: { type: 'string' },
         header: { type: 'string', multiple: true, default: [] },
+        token: { type: 'string' },
       },
     });
   } catch (error) {
@@ -124,7 +129,7 @@ export async function runClientCommand(command: 'list' | 'call', argv: string[],
 
   let client: Client;
   try {
-    client = await connectClient(url, parseHeaders(values.header ?? []));
+    client = await connectClient(url, { ...bearer(values.token, io), ...parseHeaders(values.header ?? []) });
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`switchboard ${command}: ${error.message}\n`);
@@ -307,6 +312,12 @@ async function all<T>(fetchPage: (cursor?: string) => Promise<{ nextCursor?: str
   return items;
 }
 
+/** The Authorization header for --token, or else SWITCHBOARD_TOKEN; none without either. */
+function bearer(token: string | undefined, io: CliIO): Record<string, string> {
+  const value = token ?? io.env?.SWITCHBOARD_TOKEN;
+  return value ? { Authorization: `Bearer ${value}` } : {};
+}
+
 function parseHeaders(headers: string[]): Record<string, string> {
   const result: Record<string, string> = {};
   for (const header of headers) {
@@ -348,6 +359,11 @@ function firstLine(text: string): string {
 }
 
 function describe(error: unknown): string {
+  if (error instanceof StreamableHTTPError && (error.code === 401 || error.code === 403)) {
+    // The proxy's answer is a JSON-RPC error that says why; the way out is a token.
+    const said = /"message":"((?:[^"\\]|\\.)*)"/.exec(error.message)?.[1] ?? `HTTP ${error.code}`;
+    return `${said.replace(/\\"/g, '"')} (pass --token or set SWITCHBOARD_TOKEN)`;
+  }
   if (error instanceof McpError) return `error ${error.code}: ${error.message.replace(/^MCP error -?\d+: /, '')}`;
   return describeNetworkError(error);
 }

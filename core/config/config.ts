@@ -98,13 +98,26 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
   ];
   for (const path of new Set(importFiles)) mcpServers.push(await readMcpServersFile(path, sources.cwd));
 
+  // SWITCHBOARD_AUTH_TOKENS: comma-separated tokens that may use every plugin, added to auth.tokens.
+  const envTokens = (env.SWITCHBOARD_AUTH_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const auth = envTokens.length ? withTokens(merged.auth, envTokens) : merged.auth;
+
   const { mcpServers: _inline, mcpServersFrom: _from, ...chosen } = merged;
   return {
-    ...resolveSettings(chosen),
+    ...resolveSettings({ ...chosen, auth }),
     pluginDirs: [...new Set([...base, ...extra])],
     mcpServers,
     configFile: file.path,
   };
+}
+
+function withTokens(auth: Settings['auth'], tokens: string[]): Settings['auth'] {
+  const where = 'environment variable SWITCHBOARD_AUTH_TOKENS';
+  if (auth === 'none') throw new SwitchboardError('SB_CONFIG_INVALID', `${where}: tokens are set, but auth is "none"; remove one of the two`, { culprit: where });
+  const short = tokens.findIndex((token) => token.length < 16);
+  if (short >= 0) throw new SwitchboardError('SB_CONFIG_INVALID', `${where}: token ${short + 1} is shorter than 16 characters (use a random one: openssl rand -hex 32)`, { culprit: where });
+  const entries = tokens.map((token, i) => ({ token, name: `env-token-${i + 1}` }));
+  return { ...auth, tokens: [...(auth?.tokens ?? []), ...entries] };
 }
 
 /** Settings whose environment variable is a path list (`:`-separated), handled apart. */
@@ -146,11 +159,13 @@ function fromString(key: Key, raw: string, where: string): unknown {
   if (schema instanceof z.ZodNumber) value = /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
   else if (schema instanceof z.ZodArray) value = raw.split(',').map((s) => s.trim()).filter(Boolean);
   else if (key === 'watch') value = raw === 'true' ? true : raw === 'false' ? false : raw;
-  else if (key === 'mcpServers') {
+  else if (key === 'auth' && raw.trim() === 'none') value = 'none';
+  else if (key === 'mcpServers' || key === 'auth') {
     try {
       value = JSON.parse(raw);
     } catch {
-      throw new SwitchboardError('SB_CONFIG_INVALID', `${where} (${key}): must be JSON, e.g. {"fs": {"command": "npx", "args": [...]}}`, { culprit: where });
+      const example = key === 'auth' ? '{"tokens": ["<a long random token>"]}, or none' : '{"fs": {"command": "npx", "args": [...]}}';
+      throw new SwitchboardError('SB_CONFIG_INVALID', `${where} (${key}): must be JSON, e.g. ${example}`, { culprit: where });
     }
   }
   const result = schema.safeParse(value);

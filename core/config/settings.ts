@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.ts';
+import { authSchema } from '../auth/schema.ts';
+import type { AuthSettings } from '../auth/authenticator.ts';
 
 export interface Settings {
   port: number;
@@ -43,6 +45,8 @@ export interface Settings {
   maxProcessesPerPlugin: number;
   /** On shutdown, how long requests in progress may take to finish. */
   shutdownGraceMs: number;
+  /** Inbound authentication; unset: open (with a warning when listening beyond loopback). */
+  auth?: AuthSettings;
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -89,6 +93,7 @@ export const SETTING_SCHEMAS = {
   loadTimeoutMs: z.number().int().positive(),
   maxProcessesPerPlugin: z.number().int().positive(),
   shutdownGraceMs: z.number().int().min(0),
+  auth: authSchema,
 } satisfies { [K in keyof Settings]-?: z.ZodType };
 
 /** `given` over the defaults, frozen. Keys given as undefined keep their default. */

@@ -7,6 +7,9 @@
  * deadline (`listTimeoutMs`); a plugin that misses it is `degraded`: it is served from its last
  * good lists, or left out of the answer if it has none, and it becomes `ready` again (clients get
  * `list_changed`) when its list arrives. A degraded plugin is not waited for at all.
+ *
+ * Access: a client sees, and reaches, only the plugins its principal may use; to it, the others
+ * do not exist (their tools are unknown tools, their URIs not found).
  */
 import type { Plugin } from '../plugins/plugin.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
@@ -14,9 +17,11 @@ import type { BackendLink } from '../upstream/link.ts';
 import type { ListItem, ListKind } from '../catalog/plugin-catalog.ts';
 import { merge, page, type PluginItems } from '../catalog/catalog.ts';
 import { RpcCodes, RpcError, messageOf } from '../errors.ts';
+import type { Principal } from '../auth/principal.ts';
 
-/** The client's backend sessions, one per plugin, opened when first used. */
+/** The client's side: who it is, and its backend sessions, one per plugin, opened when first used. */
 export interface Backends {
+  readonly principal: Principal;
   backend(plugin: Plugin): BackendLink;
 }
 
@@ -49,15 +54,15 @@ export class Router {
     return this.#options.pageSize;
   }
 
-  /** Plugins in routing order: prefixed ones in mount order, the one without a prefix last. */
-  plugins(): Plugin[] {
-    const plugins = this.#options.registry.list();
+  /** Plugins in routing order (prefixed ones in mount order, the one without a prefix last): all, or those `viewer` may use. */
+  plugins(viewer?: Principal): Plugin[] {
+    const plugins = viewer ? this.#options.registry.list().filter((p) => viewer.mayUse(p.prefix)) : this.#options.registry.list();
     return [...plugins.filter((p) => p.prefix !== ''), ...plugins.filter((p) => p.prefix === '')];
   }
 
   /** One page of the merged list of `kind`, as the client sees it. */
   async list(kind: ListKind, cursor: unknown, backends: Backends): Promise<{ items: ListItem[]; nextCursor?: string }> {
-    const lists = await Promise.all(this.plugins().map((plugin) => this.#listOf(plugin, kind, backends)));
+    const lists = await Promise.all(this.plugins(backends.principal).map((plugin) => this.#listOf(plugin, kind, backends)));
     return page(this.#mergedList(kind, lists.filter((list) => list !== undefined)), cursor, this.#options.pageSize);
   }
 
@@ -66,6 +71,7 @@ export class Router {
     let fallback: { backend: BackendLink; name: string } | undefined;
     let unavailable: RpcError | undefined;
     for (const plugin of this.#options.registry.candidatesForName(exposed)) {
+      if (!backends.principal.mayUse(plugin.prefix)) continue;
       if (!isServing(plugin)) {
         unavailable ??= notServing(plugin);
         continue;
@@ -100,7 +106,7 @@ export class Router {
     for (const plugin of this.#options.registry.candidatesForUri(exposed)) {
       const uri = plugin.namespace.originalUri(exposed);
       // A plugin that has no resources has none of this URI either.
-      if (uri === undefined || !offersResources(plugin)) continue;
+      if (uri === undefined || !offersResources(plugin) || !backends.principal.mayUse(plugin.prefix)) continue;
       if (!isServing(plugin)) {
         unavailable ??= notServing(plugin);
         continue;
@@ -109,6 +115,11 @@ export class Router {
     }
     if (unavailable) throw unavailable;
     throw new RpcError(RpcCodes.ResourceNotFound, `Resource not found: ${exposed}`, { uri: exposed });
+  }
+
+  /** Whether some plugin `viewer` may use could have the resource `exposed` (it is under that plugin's prefix). */
+  mayReach(exposed: string, viewer: Principal): boolean {
+    return this.#options.registry.candidatesForUri(exposed).some((plugin) => viewer.mayUse(plugin.prefix) && plugin.namespace.originalUri(exposed) !== undefined);
   }
 
   /** One plugin's list for this client, within the plugin's deadline (see the top of this file). */

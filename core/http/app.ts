@@ -12,8 +12,11 @@ import parseBody from 'co-body';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { classifyInboundRequest } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { ANONYMOUS, type Principal } from '../auth/principal.ts';
 import { RpcCodes } from '../errors.ts';
 import { checkHostAndOrigin } from './host-check.ts';
+import { METADATA_PATHS, protectedResourceMetadata, refuse, resourceUrl } from './auth.ts';
 import { nestingDepth, requestIdOf, sendRpcError } from './json.ts';
 import type { RequestTracker } from './requests.ts';
 
@@ -21,20 +24,26 @@ export { RequestTracker } from './requests.ts';
 export { checkHostAndOrigin } from './host-check.ts';
 export { nestingDepth } from './json.ts';
 
-/** An era's front door: serves a request whose body was parsed already. */
+/** An era's front door: serves a request whose body was parsed already, from a caller whose credentials were checked. */
 export interface FrontDoor {
-  handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void>;
+  handle(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void>;
 }
 
 export interface HttpOptions {
   /** Host names accepted in `Host` and `Origin` (DNS-rebinding protection); `*` accepts any. */
   allowedHosts: readonly string[];
   maxBodyBytes: number;
+  /** Who is calling (inbound authentication). */
+  auth: Authenticator;
   log: Logger;
   /** The body of `GET /healthz`. */
   health: () => Record<string, unknown>;
-  /** `GET /readyz`: 200 when `ready`, else 503; the body lists every plugin's state. */
-  readiness: () => { ready: boolean } & Record<string, unknown>;
+  /**
+   * `GET /readyz`: 200 when `ready`, else 503. The body lists the states of the plugins `viewer`
+   * may use; with authentication on, a caller without credentials (a load balancer's probe) gets
+   * the verdict alone (`viewer` undefined).
+   */
+  readiness: (viewer: Principal | undefined) => { ready: boolean } & Record<string, unknown>;
   /** Counts client requests in progress, so shutdown can let them finish. */
   requests: RequestTracker;
   /** True once shutdown began: new requests are refused with 503. */
@@ -60,10 +69,21 @@ export function createApp(options: HttpOptions): Koa {
     ctx.body = { status: 'ok', ...options.health() };
   });
 
-  router.get('/readyz', (ctx) => {
-    const readiness = options.readiness();
+  router.get('/readyz', async (ctx) => {
+    const authorization = ctx.get('authorization');
+    const checked = options.auth.mode === 'on' && authorization ? await options.auth.authenticate(authorization) : undefined;
+    const viewer = options.auth.mode !== 'on' ? ANONYMOUS : checked?.ok ? checked.principal : undefined;
+    const readiness = options.readiness(viewer);
     ctx.status = readiness.ready ? 200 : 503;
     ctx.body = readiness;
+  });
+
+  // RFC 9728: where a client learns how to get a token for /mcp.
+  router.get(METADATA_PATHS, (ctx) => {
+    const metadata = protectedResourceMetadata(options.auth, resourceUrl(options.auth, ctx));
+    if (!metadata) return; // 404: no OAuth tokens are taken here
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = metadata;
   });
 
   router.all('/mcp', async (ctx) => {
@@ -75,6 +95,12 @@ export function createApp(options: HttpOptions): Koa {
     if (!['GET', 'POST', 'DELETE'].includes(ctx.method)) {
       return sendRpcError(res, 405, -32000, `Method not allowed: ${ctx.method} (use POST, GET or DELETE)`, null, { Allow: 'GET, POST, DELETE' });
     }
+
+    // Credentials are checked before the body is read: a caller without them costs next to nothing.
+    const authenticated = await options.auth.authenticate(ctx.get('authorization') || undefined);
+    if (!authenticated.ok) return refuse(res, options.auth, resourceUrl(options.auth, ctx), authenticated);
+    const principal = authenticated.principal;
+    ctx.state.principal = principal;
 
     let body: unknown;
     if (ctx.method === 'POST') {
@@ -102,10 +128,10 @@ export function createApp(options: HttpOptions): Koa {
       mcpNameHeader: ctx.get('mcp-name') || undefined,
       body,
     });
-    if (era.kind === 'legacy') return options.legacy.handle(ctx.req, res, body);
+    if (era.kind === 'legacy') return options.legacy.handle(ctx.req, res, body, principal);
     const finished = options.requests.start();
     res.once('close', finished);
-    await options.modern.handle(ctx.req, res, body);
+    await options.modern.handle(ctx.req, res, body, principal);
   });
 
   app.use(router.routes());

@@ -3,6 +3,9 @@
  * `Mcp-Session-Id`, a new one for an `initialize`. Each session has an event store, so a client
  * whose stream dropped can resume; a dropped request stream that cannot be resumed (or is not,
  * within `resumeGraceMs`) counts as the client cancelling the request.
+ *
+ * A session belongs to the caller that opened it: with authentication on, every request of the
+ * session must come from the same principal (a token of another caller cannot use it).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -14,11 +17,12 @@ import { SessionEventStore, exchangeScope, type Exchange } from './events.ts';
 import type { RequestTracker } from '../../http/requests.ts';
 import { requestIdOf, sendRpcError } from '../../http/json.ts';
 import type { Logger } from '../../log.ts';
+import type { Principal } from '../../auth/principal.ts';
 
 export interface LegacyHttpOptions {
   sessions: SessionStore;
-  /** A new, unconnected client session with the given id. */
-  newSession: (id: string) => ClientSession;
+  /** A new, unconnected client session with the given id, for this caller. */
+  newSession: (id: string, principal: Principal) => ClientSession;
   /** Most client sessions at once. */
   maxSessions: number;
   /** How long a dropped, resumable request stream waits for the client to resume before the request is cancelled. */
@@ -39,7 +43,7 @@ export class LegacyHttp {
   }
 
   /** Serves one HTTP request of a 2025-era client; `body` is the parsed JSON body (POST). */
-  async handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void> {
     const { sessions, maxSessions, requests, resumeGraceMs } = this.#options;
     const sessionId = req.headers['mcp-session-id'];
     let session: ClientSession | undefined;
@@ -48,11 +52,14 @@ export class LegacyHttp {
       session = sessions.get(sessionId);
       http = session && this.#transports.get(session);
       if (!session || !http) return sendRpcError(res, 404, -32001, 'Session not found');
+      if (session.principal.id !== principal.id) {
+        return sendRpcError(res, 403, -32000, 'Forbidden: this session was opened by another caller; start a session of your own (initialize)', requestIdOf(body));
+      }
     } else if (req.method === 'POST' && containsInitialize(body)) {
       if (sessions.size >= maxSessions && (await sessions.sweep()) === 0 && sessions.size >= maxSessions) {
         return sendRpcError(res, 503, -32000, `Too many sessions: ${sessions.size} are open, the limit (maxSessions); try again later`, requestIdOf(body), { 'Retry-After': '30' });
       }
-      ({ session, http } = await this.#start());
+      ({ session, http } = await this.#start(principal));
     } else {
       return sendRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required (send an initialize request first and reuse the Mcp-Session-Id it returns)');
     }
@@ -84,10 +91,10 @@ export class LegacyHttp {
     if (!sessionId && !sessions.get(live.id)) await live.close(); // initialize was refused
   }
 
-  async #start() {
+  async #start(principal: Principal) {
     const { sessions, log } = this.#options;
     const id = randomUUID();
-    const session = this.#options.newSession(id);
+    const session = this.#options.newSession(id, principal);
     const events = new SessionEventStore();
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
@@ -95,7 +102,7 @@ export class LegacyHttp {
       retryInterval: RETRY_INTERVAL_MS,
       onsessioninitialized: () => {
         sessions.add(session);
-        log.debug({ session: id }, 'client session started');
+        log.debug({ session: id, principal: principal.id }, 'client session started');
       },
     });
     transport.onclose = () => {

@@ -30,9 +30,12 @@ import type { Router } from '../router.ts';
 import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts';
 import { toClient } from '../to-client.ts';
 import { checkNamedParams, contentsToClient } from '../forwarding.ts';
+import type { Principal } from '../../auth/principal.ts';
 
 export interface SessionOptions {
   id: string;
+  /** The caller that opened the session: it sees only the plugins it may use. */
+  principal: Principal;
   router: Router;
   serverInfo: Implementation;
   log: Logger;
@@ -49,6 +52,7 @@ const CLIENT_ANSWER_TIMEOUT_MS = 60 * 60 * 1000;
 
 export class ClientSession implements BackendPeer {
   readonly id: string;
+  readonly principal: Principal;
   readonly server: Server;
   /** When the client last sent anything (ms since epoch); the idle sweep reads it. */
   lastSeen = Date.now();
@@ -68,9 +72,10 @@ export class ClientSession implements BackendPeer {
 
   constructor(options: SessionOptions) {
     this.id = options.id;
+    this.principal = options.principal;
     this.#options = options;
     this.#router = options.router;
-    const plugins = this.#router.plugins();
+    const plugins = this.#router.plugins(this.principal);
     this.server = new Server(options.serverInfo, {
       capabilities: advertisedCapabilities(plugins, '2025-11-25'),
       instructions: combinedInstructions(plugins, '2025-11-25'),
@@ -336,7 +341,7 @@ export class ClientSession implements BackendPeer {
   async #setLevel(params: Params, extra: Extra): Promise<Result> {
     const results = await Promise.allSettled(
       this.#router
-        .plugins()
+        .plugins(this.principal)
         .filter((plugin) => plugin.infoFor('2025-11-25')?.capabilities.logging !== undefined && (plugin.state === 'ready' || plugin.state === 'degraded'))
         .map((plugin) => this.backend(plugin).request('logging/setLevel', params, { signal: extra.signal })),
     );

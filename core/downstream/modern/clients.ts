@@ -4,7 +4,7 @@
  * session shared by clients of its audience (upstream/shared.ts). What a 2026 backend says about a
  * request goes to that request's stream.
  */
-import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY } from '@modelcontextprotocol/server';
+import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY, type AuthInfo } from '@modelcontextprotocol/server';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Backends } from '../router.ts';
 import type { Plugin } from '../../plugins/plugin.ts';
@@ -13,6 +13,7 @@ import type { BackendPeer } from '../../upstream/link.ts';
 import { requestScope } from '../../scope.ts';
 import { toClient } from '../to-client.ts';
 import { RpcCodes, RpcError } from '../../errors.ts';
+import { ANONYMOUS, type Principal } from '../../auth/principal.ts';
 
 /** The per-request envelope's `_meta` keys, as a plain record. */
 export type Envelope = Record<string, unknown>;
@@ -21,13 +22,26 @@ export function capabilitiesOf(envelope: Envelope): ClientCapabilities {
   return (envelope[CLIENT_CAPABILITIES_META_KEY] ?? {}) as ClientCapabilities;
 }
 
-/** The backends for one stateless request, from its envelope. */
-export function backendsFor(envelope: Envelope, options: { shared: SharedBackends; serverInfo: Implementation }): Backends {
+/**
+ * The caller rides to the SDK's handlers as the request's `authInfo` (the SDK passes it through
+ * untouched); the token itself stays behind.
+ */
+export function authInfoFor(principal: Principal): AuthInfo {
+  return { token: '', clientId: principal.id, scopes: [], extra: { principal } };
+}
+
+export function principalOf(authInfo: AuthInfo | undefined): Principal {
+  return (authInfo?.extra?.principal as Principal | undefined) ?? ANONYMOUS;
+}
+
+/** The backends for one stateless request, from its caller and envelope. */
+export function backendsFor(principal: Principal, envelope: Envelope, options: { shared: SharedBackends; serverInfo: Implementation }): Backends {
   const capabilities = capabilitiesOf(envelope);
   const clientInfo = (envelope[CLIENT_INFO_META_KEY] ?? options.serverInfo) as Implementation;
   const logLevel = envelope[LOG_LEVEL_META_KEY] as string | undefined;
   let peer: BackendPeer | undefined;
   return {
+    principal,
     backend: (plugin: Plugin) =>
       plugin.upstream ? plugin.upstream.link((peer ??= statelessPeer(capabilities, clientInfo, logLevel))) : options.shared.backend(plugin, capabilities),
   };

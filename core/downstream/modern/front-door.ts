@@ -19,11 +19,12 @@ import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts
 import { checkNamedParams, contentsToClient } from '../forwarding.ts';
 import { StatelessCalls, forwarded } from './calls.ts';
 import { ListenSubscriptions } from './listen.ts';
-import { backendsFor, capabilitiesOf, type Envelope } from './clients.ts';
+import { authInfoFor, backendsFor, capabilitiesOf, principalOf, type Envelope } from './clients.ts';
 import { checkParamHeaders } from './param-check.ts';
 import { RpcCodes, RpcError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { ListGroup } from '../../plugins/probe.ts';
+import type { Principal } from '../../auth/principal.ts';
 
 export interface ModernOptions {
   router: Router;
@@ -54,7 +55,7 @@ export class ModernFrontDoor {
     this.#options = options;
     this.#calls = new StatelessCalls({ inputTimeoutMs: options.inputTimeoutMs });
     this.#listen = new ListenSubscriptions({ ...options, onUpdated: (uri) => this.resourceUpdated(uri) });
-    this.#handler = createMcpHandler(() => this.#server(), {
+    this.#handler = createMcpHandler((context) => this.#server(principalOf(context.authInfo)), {
       legacy: 'reject',
       bus: this.bus,
       onerror: (error) => options.log.debug({ err: error.message }, '2026-07-28 request failed'),
@@ -67,8 +68,8 @@ export class ModernFrontDoor {
    * asks for resource updates gets the proxy subscribed to those resources at their plugins for
    * as long as the stream is open.
    */
-  async handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
-    const refusal = await checkParamHeaders(req, body, this.#options.router, (envelope) => this.#backendsFor(envelope));
+  async handle(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void> {
+    const refusal = await checkParamHeaders(req, body, this.#options.router, (envelope) => backendsFor(principal, envelope, this.#options));
     if (refusal) {
       res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify(refusal));
       return;
@@ -76,9 +77,13 @@ export class ModernFrontDoor {
     const listen = body as { method?: unknown; params?: { notifications?: { resourceSubscriptions?: unknown }; _meta?: Record<string, unknown> } } | undefined;
     const uris = listen?.method === 'subscriptions/listen' ? listen.params?.notifications?.resourceSubscriptions : undefined;
     if (Array.isArray(uris) && uris.length) {
-      const release = this.#listen.hold(uris.filter((uri): uri is string => typeof uri === 'string'), capabilitiesOf(listen!.params?._meta ?? {}));
+      // Only resources of plugins the caller may use are listened to (for it, the others do not exist).
+      const reachable = uris.filter((uri): uri is string => typeof uri === 'string' && this.#options.router.mayReach(uri, principal));
+      if (reachable.length !== uris.length) body = { ...listen, params: { ...listen!.params, notifications: { ...listen!.params!.notifications, resourceSubscriptions: reachable } } };
+      const release = this.#listen.hold(reachable, capabilitiesOf(listen!.params?._meta ?? {}));
       res.once('close', () => void release.then((done) => done()));
     }
+    (req as IncomingMessage & { auth?: ReturnType<typeof authInfoFor> }).auth = authInfoFor(principal);
     return this.#node(req, res, body);
   }
 
@@ -103,10 +108,10 @@ export class ModernFrontDoor {
     await this.#handler.close();
   }
 
-  /** The per-request server: the proxy's capabilities, and handlers that route to the plugins. */
-  #server(): Server {
+  /** The per-request server: the capabilities of the plugins the caller may use, and handlers that route to them. */
+  #server(principal: Principal): Server {
     const { router, serverInfo } = this.#options;
-    const plugins = router.plugins();
+    const plugins = router.plugins(principal);
     const capabilities = advertisedCapabilities(plugins, '2026-07-28');
     const server = new Server(serverInfo, { capabilities: capabilities as never, instructions: combinedInstructions(plugins, '2026-07-28') });
     for (const kind of ['tools', 'prompts', 'resources', 'resourceTemplates'] as const) {
@@ -177,10 +182,6 @@ export class ModernFrontDoor {
   }
 
   #backends(ctx: Ctx): Backends {
-    return this.#backendsFor((ctx.mcpReq.envelope ?? {}) as Envelope);
-  }
-
-  #backendsFor(envelope: Envelope): Backends {
-    return backendsFor(envelope, this.#options);
+    return backendsFor(principalOf(ctx.http?.authInfo), (ctx.mcpReq.envelope ?? {}) as Envelope, this.#options);
   }
 }

@@ -13,6 +13,7 @@ import { Backend, type BackendLink, type BackendPeer } from '../../upstream/lega
 import { safeExposeUri } from '../to-client.ts';
 import { RpcCodes, RpcError, messageOf } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
+import { ANONYMOUS } from '../../auth/principal.ts';
 
 export interface ListenOptions {
   router: Router;
@@ -60,7 +61,9 @@ export class ListenSubscriptions {
     const nothing = async () => {};
     let target: { backend: BackendLink; uri: string };
     try {
+      // The proxy subscribes for itself; which streams may ask for which resource is decided before (front-door.ts).
       target = router.routeUri(exposed, {
+        principal: ANONYMOUS,
         backend: (plugin) => (plugin.upstream ? plugin.upstream.link(updatesPeer(capabilities, serverInfo, onUpdated)) : shared.backend(plugin, capabilities)),
       });
     } catch {
