@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../core/config/config.ts';
+import { readFolder } from '../core/plugins/discover.ts';
+import { loadManifest } from '../core/plugins/load.ts';
 import { FIXTURES, ROOT, connect, freePort, startProxy, startRemoteFixture, textOf, until, type RunningProcess } from './helpers.ts';
 
 const run = promisify(execFile);
@@ -125,6 +127,16 @@ test('plugin.json and plugin.yaml: ${VAR:-default} in a remote URL and headers, 
     await close();
     await proxy.close();
   }
+});
+
+test('a value from the environment that is of the wrong type is not quoted back in the manifest error', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-env-wrong-'));
+  await writeFile(join(dir, 'plugin.json'), JSON.stringify({ prefix: 'svc', timeoutMs: '${SVC_TIMEOUT}', remote: { url: 'http://127.0.0.1:1/mcp' } }));
+  const folder = (await readFolder(dir, dir))!;
+  await assert.rejects(loadManifest(folder, { env: { SVC_TIMEOUT: TOKEN } }), (error: Error) => {
+    assert.match(error.message, /invalid manifest in plugin\.json: timeoutMs: must be number, not string "\*\*\*"/);
+    return true;
+  });
 });
 
 test('a variable the config file needs but the environment lacks stops start-up with exit code 1, naming the file and the key', async () => {

@@ -97,6 +97,11 @@ test('entries expanded already (the proxy\'s own config file) are not expanded a
   assert.deepEqual(entry!.substituted, ['tok-123456'], "only the entry's own substitutions");
 });
 
+test('a value from the environment in the wrong place is not quoted back in the entry\'s error', () => {
+  const [entry] = mcpServerEntries({ svc: { command: 'tool', args: '${ARGS}' } }, origin, { ARGS: 'secret-args-123456' });
+  assert.match(entry!.error!.message, /mcpServers entry "svc" .*: command\.args: must be array, not string "\*\*\*"/);
+});
+
 test('an entry with neither command nor url, or a bad field, is an error naming the entry and the field', () => {
   const [none, bad] = mcpServerEntries({ none: { args: ['x'] }, bad: { command: 'x', args: 'not-a-list' } }, origin, {});
   assert.match(none!.error!.message, /mcpServers entry "none" .*: needs "command" \(a stdio server\) or "url" \(a remote server\)/);

@@ -71,7 +71,7 @@ export async function loadManifest(folder: PluginFolder, options: LoadOptions = 
   }
   const checked = data ? checkDataManifest(value) : checkManifest((value as { default?: unknown }).default);
   if ('problems' in checked) {
-    // A value from the environment is not quoted back in the problems (zod's messages do not quote strings, but to be sure).
+    // A value from the environment is not quoted back (a problem quotes a value of the wrong type: `must be number, not string "..."`).
     const scrubber = new Secrets();
     scrubber.set('manifest', substituted);
     throw fail('SB_PLUGIN_MANIFEST', scrubber.scrub(`invalid manifest${data ? ` in ${file}` : ''}: ${checked.problems.join('; ')}`));
