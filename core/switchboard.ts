@@ -15,7 +15,7 @@ import { loadManifest } from './plugins/load.ts';
 import type { PluginSource } from './plugins/plugin.ts';
 import { PluginRegistry } from './plugins/registry.ts';
 import { PluginLifecycle, type PluginStatus } from './plugins/lifecycle.ts';
-import { mcpServerEntries, type McpServersOrigin } from './plugins/mcp-servers.ts';
+import { mcpServerEntries, type McpServers } from './plugins/mcp-servers.ts';
 import { watchPluginDirs, type Watcher } from './plugins/watch.ts';
 import { ClientSession } from './downstream/legacy/session.ts';
 import { SessionStore } from './downstream/legacy/sessions.ts';
@@ -38,9 +38,11 @@ export interface SwitchboardOptions extends Partial<Settings> {
   pluginDirs: readonly string[];
   cwd: string;
   /** `mcpServers` objects to mount as plugins (see mcp-servers.ts). */
-  mcpServers?: ReadonlyArray<{ origin: McpServersOrigin; servers: unknown }>;
-  /** For `${VAR}` in `mcpServers` entries. */
+  mcpServers?: readonly McpServers[];
+  /** Where `${VAR}` in data manifests (`plugin.json`, on every load) and imported `mcpServers` entries come from. */
   env?: Record<string, string | undefined>;
+  /** Values the config took from the environment (Config.substituted): scrubbed from logs like plugins' secrets. */
+  substituted?: readonly string[];
   log?: Logger;
   /** Where plugins' secret values go, so the logger can scrub them (see createLogger). */
   secrets?: Secrets;
@@ -87,6 +89,7 @@ const KEEP_ALIVE_MS = 65_000;
 
 export async function createSwitchboard(options: SwitchboardOptions): Promise<Switchboard> {
   const settings = resolveSettings(options);
+  options.secrets?.set('config', options.substituted ?? []);
   const log = options.log ?? createLogger();
   const auth = new Authenticator(settings.auth);
   // Inbound tokens never reach a log line or an error.
@@ -128,17 +131,17 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
 
   const folderSource = (folder: PluginFolder): { source: PluginSource; load: (version: number) => ReturnType<typeof loadManifest> } => ({
     source: { id: folder.path, display: folder.display, description: `plugin folder ${folder.display}`, dir: folder.path },
-    load: (version) => loadManifest(folder, { version, timeoutMs: settings.loadTimeoutMs }),
+    load: (version) => loadManifest(folder, { version, timeoutMs: settings.loadTimeoutMs, env: options.env }),
   });
 
   const { folders, missing } = await discover(options.pluginDirs, options.cwd);
   for (const dir of missing) log.warn({ dir }, `plugin directory ${dir} does not exist; no plugins loaded from it`);
   const sources = folders.map(folderSource);
-  for (const { origin, servers } of options.mcpServers ?? []) {
-    for (const entry of mcpServerEntries(servers, origin, options.env ?? {})) {
+  for (const { origin, servers, expanded } of options.mcpServers ?? []) {
+    for (const entry of mcpServerEntries(servers, origin, options.env ?? {}, expanded)) {
       for (const note of entry.notes) log.warn({ source: entry.source.display }, `${entry.source.description}: ${note}`);
-      const { manifest, error } = entry;
-      if (manifest) sources.push({ source: entry.source, load: async () => manifest });
+      const { manifest, error, substituted } = entry;
+      if (manifest) sources.push({ source: entry.source, load: async () => ({ manifest, substituted }) });
       else if (error) sources.push({ source: entry.source, load: async () => Promise.reject(error) });
     }
   }

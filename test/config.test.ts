@@ -82,3 +82,60 @@ test('a config file named explicitly must exist and parse', async () => {
   await assert.rejects(loadConfig({ cwd, env: { SWITCHBOARD_CONFIG: 'broken.json' } }), /config file broken\.json: cannot be read/);
   await assert.rejects(loadConfig({ cwd, env: {}, flags: { config: 'missing.json' } }), /config file missing\.json: cannot be read/);
 });
+
+test('${VAR} and ${VAR:-default} in any string of the config file, nested ones included, come from the environment', async () => {
+  const cwd = await dirWith({
+    'switchboard.config.json': JSON.stringify({
+      host: '${BIND_HOST:-127.0.0.1}',
+      allowedHosts: ['localhost', '${PUBLIC_NAME}'],
+      pluginDirs: ['${PLUGIN_ROOT}/plugins'],
+      mcpServers: { github: { url: 'https://api.example.com/mcp', headers: { Authorization: 'Bearer ${GITHUB_TOKEN}', 'X-Literal': '$${NOT_EXPANDED}' } } },
+    }),
+  });
+  const config = await loadConfig({ cwd, env: { PUBLIC_NAME: 'mcp.internal', PLUGIN_ROOT: '/srv', GITHUB_TOKEN: 'ghp-123456' } });
+  assert.equal(config.host, '127.0.0.1', 'the default, for an unset variable');
+  assert.deepEqual(config.allowedHosts, ['localhost', 'mcp.internal']);
+  assert.deepEqual(config.pluginDirs, ['/srv/plugins']);
+  const [inline] = config.mcpServers;
+  assert.deepEqual(inline!.servers, { github: { url: 'https://api.example.com/mcp', headers: { Authorization: 'Bearer ghp-123456', 'X-Literal': '${NOT_EXPANDED}' } } });
+  assert.deepEqual(inline!.expanded, [{ path: ['github', 'headers', 'Authorization'], name: 'GITHUB_TOKEN', value: 'ghp-123456' }]);
+  assert.deepEqual([...config.substituted].sort(), ['/srv', 'ghp-123456', 'mcp.internal'], 'every value taken from the environment, to be scrubbed');
+});
+
+test('YAML config files are expanded too', async () => {
+  const cwd = await dirWith({ '.switchboardrc.yaml': 'host: ${BIND_HOST}\nallowedHosts: ["${env:PUBLIC_NAME}"]\n' });
+  const config = await loadConfig({ cwd, env: { BIND_HOST: '::1', PUBLIC_NAME: 'mcp.internal' } });
+  assert.equal(config.host, '::1');
+  assert.deepEqual(config.allowedHosts, ['mcp.internal']);
+});
+
+test('an unset variable in the config file stops start-up, naming the file and the key path', async () => {
+  const cwd = await dirWith({
+    'switchboard.config.json': JSON.stringify({ mcpServers: { github: { url: 'https://h/mcp', headers: { Authorization: 'Bearer ${GITHUB_TOKEN}' } } } }),
+  });
+  await assert.rejects(loadConfig({ cwd, env: { GITHUB_TOKEN: undefined } }), (error: Error) => {
+    assert.equal(
+      error.message,
+      `config file ${join(cwd, 'switchboard.config.json')}: key "mcpServers.github.headers.Authorization": environment variable GITHUB_TOKEN is not set (use \${GITHUB_TOKEN:-default} for a default)`,
+    );
+    return true;
+  });
+});
+
+test('a malformed ${ in the config file is an error naming the key; unknown keys still get a suggestion', async () => {
+  const malformed = await dirWith({ 'switchboard.config.json': JSON.stringify({ allowedHosts: ['localhost', '${PUBLIC NAME}'] }) });
+  await assert.rejects(loadConfig({ cwd: malformed, env: {} }), /switchboard\.config\.json: key "allowedHosts\.1": "\$\{PUBLIC NAME\}" is not a variable reference/);
+  const unterminated = await dirWith({ 'switchboard.config.json': JSON.stringify({ host: '${HOST' }) });
+  await assert.rejects(loadConfig({ cwd: unterminated, env: {} }), /key "host": unterminated "\$\{HOST": no closing "\}"/);
+  const typo = await dirWith({ 'switchboard.config.json': JSON.stringify({ hots: '${BIND_HOST}' }) });
+  await assert.rejects(loadConfig({ cwd: typo, env: { BIND_HOST: '127.0.0.1' } }), /unknown key "hots" \(did you mean "host"\?\)/);
+});
+
+test('a value from the environment that fails its check is not quoted back in the error', async () => {
+  const cwd = await dirWith({ 'switchboard.config.json': JSON.stringify({ logLevel: '${LEVEL}' }) });
+  await assert.rejects(loadConfig({ cwd, env: { LEVEL: 'secret-level-value' } }), (error: Error) => {
+    assert.match(error.message, /switchboard\.config\.json: key "logLevel"/);
+    assert.doesNotMatch(error.message, /secret-level-value/);
+    return true;
+  });
+});

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandVariables, mcpServerEntries, prefixFromKey } from '../core/plugins/mcp-servers.ts';
+import { mcpServerEntries, prefixFromKey } from '../core/plugins/mcp-servers.ts';
 import { loadConfig } from '../core/config/config.ts';
 import { FIXTURES, ROOT, connect, startProcess, startProxy, startRemoteFixture, textOf } from './helpers.ts';
 
@@ -69,12 +69,37 @@ test('keys become valid prefixes; fields other clients use are ignored with a no
   assert.ok(disabled!.notes.includes('disabled; not mounted'));
 });
 
-test('${VAR}, ${env:VAR} and ${VAR:-default} are expanded from the environment; an unset one is an error naming it', () => {
-  assert.equal(expandVariables('Bearer ${TOKEN}', { TOKEN: 't1' }), 'Bearer t1');
-  assert.equal(expandVariables('${env:HOME}/data', { HOME: '/home/ada' }), '/home/ada/data');
-  assert.equal(expandVariables('${PORT:-3001}', {}), '3001');
-  const [entry] = mcpServerEntries({ gh: { url: 'https://h/mcp', headers: { Authorization: 'Bearer ${GITHUB_TOKEN}' } } }, origin, {});
-  assert.match(entry!.error!.message, /mcpServers entry "gh" .*: environment variable GITHUB_TOKEN is not set \(used as \$\{GITHUB_TOKEN\}\)/);
+test('${VAR}, ${env:VAR} and ${VAR:-default} in an imported entry come from the environment; an unset one fails that entry only, naming it and the key', () => {
+  const [gh, fs, broken] = mcpServerEntries(
+    {
+      gh: { url: 'https://${HOST:-h}/mcp', headers: { Authorization: 'Bearer ${env:GITHUB_TOKEN}' }, alwaysAllow: ['${NOT_USED}'] },
+      fs: { command: 'npx', args: ['-y', 'server-filesystem', '${env:HOME}/data'], env: { LEVEL: '${LEVEL:-info}' } },
+      broken: { url: 'https://h/mcp', headers: { Authorization: 'Bearer ${MISSING_TOKEN}' } },
+    },
+    origin,
+    { GITHUB_TOKEN: 'ghp-123456', HOME: '/home/ada' },
+  );
+  assert.deepEqual(gh!.manifest!.remote, { url: 'https://h/mcp', transport: 'auto', headers: { Authorization: 'Bearer ghp-123456' } });
+  assert.deepEqual(gh!.substituted, ['ghp-123456'], 'what came from the environment, for the plugin to scrub');
+  assert.deepEqual(fs!.manifest!.command, { command: 'npx', args: ['-y', 'server-filesystem', '/home/ada/data'], env: { LEVEL: 'info' } });
+  assert.equal(
+    broken!.error!.message,
+    'mcpServers entry "broken" in ~/.cursor/mcp.json: key "headers.Authorization": environment variable MISSING_TOKEN is not set (use ${MISSING_TOKEN:-default} for a default)',
+  );
+});
+
+test('entries expanded already (the proxy\'s own config file) are not expanded again: $${ stays a literal ${', () => {
+  const [entry] = mcpServerEntries({ svc: { command: 'tool', args: ['${NOT_A_VARIABLE}'] } }, origin, {}, [
+    { path: ['svc', 'env', 'TOKEN'], name: 'TOKEN', value: 'tok-123456' },
+    { path: ['other', 'url'], name: 'HOST', value: 'elsewhere.example' },
+  ]);
+  assert.deepEqual(entry!.manifest!.command!.args, ['${NOT_A_VARIABLE}']);
+  assert.deepEqual(entry!.substituted, ['tok-123456'], "only the entry's own substitutions");
+});
+
+test('a value from the environment in the wrong place is not quoted back in the entry\'s error', () => {
+  const [entry] = mcpServerEntries({ svc: { command: 'tool', args: '${ARGS}' } }, origin, { ARGS: 'secret-args-123456' });
+  assert.match(entry!.error!.message, /mcpServers entry "svc" .*: command\.args: must be array, not string "\*\*\*"/);
 });
 
 test('an entry with neither command nor url, or a bad field, is an error naming the entry and the field', () => {

@@ -6,6 +6,9 @@
  * `SWITCHBOARD_CONFIG`. Every key can also be set by environment variable
  * (`SWITCHBOARD_` + the key in UPPER_SNAKE_CASE; `PORT` and `HOST` work too).
  * Unknown keys and bad values are errors that name the key and where it came from.
+ *
+ * `${VAR}` and `${VAR:-default}` in any string of the config file are expanded from the
+ * environment first (expand.ts), the whole parsed file at once, before it is checked.
  */
 import { cosmiconfig } from 'cosmiconfig';
 import { readFile } from 'node:fs/promises';
@@ -15,15 +18,22 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { SwitchboardError } from '../errors.ts';
 import { DEFAULTS, SETTING_SCHEMAS, resolveSettings, type Settings } from './settings.ts';
-import type { McpServersOrigin } from '../plugins/mcp-servers.ts';
+import { ExpansionError, expandAll, type Env, type Substitution } from './expand.ts';
+import type { McpServers } from '../plugins/mcp-servers.ts';
 import { displayPath } from '../plugins/discover.ts';
+import { Secrets } from '../redact.ts';
 
 /** The settings, plus what only a config file, the environment or flags can say. */
 export interface Config extends Settings {
   /** `mcpServers` objects to mount: the config file's own, then those of the files in `mcpServersFrom`. */
-  mcpServers: Array<{ origin: McpServersOrigin; servers: unknown }>;
+  mcpServers: McpServers[];
   /** The config file that was read, if any. */
   configFile?: string;
+  /**
+   * The values `${VAR}` in the config file took from the environment: secrets, perhaps, to be
+   * scrubbed from logs (createSwitchboard registers them with its `Secrets`).
+   */
+  substituted: readonly string[];
 }
 
 const settings = {
@@ -55,7 +65,7 @@ export interface ConfigSources {
 export async function loadConfig(sources: ConfigSources): Promise<Config> {
   const env = sources.env ?? {};
   const flags = sources.flags ?? {};
-  const file = await readConfigFile(flags.config ?? env.SWITCHBOARD_CONFIG, sources.cwd);
+  const file = await readConfigFile(flags.config ?? env.SWITCHBOARD_CONFIG, sources.cwd, env);
 
   const fromEnv: Record<string, unknown> = {};
   for (const key of KEYS) {
@@ -86,10 +96,14 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
   const mcpServers: Config['mcpServers'] = [];
   const inline = (fromEnv.mcpServers ?? file.settings.mcpServers) as Record<string, unknown> | undefined;
   if (inline) {
-    const origin = fromEnv.mcpServers
-      ? { file: 'SWITCHBOARD_MCP_SERVERS', display: 'environment variable SWITCHBOARD_MCP_SERVERS', dir: sources.cwd }
-      : { file: file.path!, display: displayPath(file.path!, sources.cwd), dir: file.dir };
-    mcpServers.push({ origin, servers: inline });
+    if (fromEnv.mcpServers) {
+      // Expanded entry by entry when mounted (mcp-servers.ts), as an imported file's are.
+      mcpServers.push({ origin: { file: 'SWITCHBOARD_MCP_SERVERS', display: 'environment variable SWITCHBOARD_MCP_SERVERS', dir: sources.cwd }, servers: inline });
+    } else {
+      // Already expanded with the rest of the file: what went where, by entry.
+      const expanded = file.substitutions.filter((s) => s.path[0] === 'mcpServers').map((s) => ({ ...s, path: s.path.slice(1) }));
+      mcpServers.push({ origin: { file: file.path!, display: displayPath(file.path!, sources.cwd), dir: file.dir }, servers: inline, expanded });
+    }
   }
   const importFiles = [
     ...(file.settings.mcpServersFrom ?? []).map((f) => resolve(file.dir, expandHome(f, env))),
@@ -108,6 +122,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     pluginDirs: [...new Set([...base, ...extra])],
     mcpServers,
     configFile: file.path,
+    substituted: [...new Set(file.substitutions.map((s) => s.value))],
   };
 }
 
@@ -132,7 +147,7 @@ function expandHome(path: string, env: Record<string, string | undefined>): stri
  * Cursor, Windsurf) or `servers` (VS Code). Comments and trailing commas are allowed (VS Code
  * writes them); every other key of the file is left alone.
  */
-async function readMcpServersFile(path: string, cwd: string): Promise<{ origin: McpServersOrigin; servers: unknown }> {
+async function readMcpServersFile(path: string, cwd: string): Promise<McpServers> {
   const display = displayPath(path, cwd);
   const where = `mcpServers file ${display}`;
   let text: string;
@@ -182,7 +197,11 @@ function check(values: Record<string, unknown>, where: string): void {
   if (!result.success) throw configError(result.error, where);
 }
 
-async function readConfigFile(explicit: string | undefined, cwd: string): Promise<{ settings: FileSettings; dir: string; path?: string }> {
+async function readConfigFile(
+  explicit: string | undefined,
+  cwd: string,
+  env: Env,
+): Promise<{ settings: FileSettings; dir: string; path?: string; substitutions: Substitution[] }> {
   const importLoader = async (filepath: string) => ((await import(pathToFileURL(filepath).href)) as { default?: unknown }).default;
   const explorer = cosmiconfig('switchboard', {
     loaders: { '.ts': importLoader, '.mts': importLoader, '.js': importLoader, '.mjs': importLoader },
@@ -211,13 +230,26 @@ async function readConfigFile(explicit: string | undefined, cwd: string): Promis
     const where = explicit ? `config file ${explicit}` : 'config file';
     throw new SwitchboardError('SB_CONFIG_INVALID', `${where}: cannot be read: ${(error as Error).message}`, { cause: error, culprit: where });
   }
-  if (!found || found.isEmpty) return { settings: {}, dir: cwd, path: found?.filepath };
-  const result = fileSchema.safeParse(found.config);
-  if (!result.success) throw configError(result.error, `config file ${found.filepath}`);
-  return { settings: result.data, dir: dirname(found.filepath), path: found.filepath };
+  if (!found || found.isEmpty) return { settings: {}, dir: cwd, path: found?.filepath, substitutions: [] };
+  const where = `config file ${found.filepath}`;
+  let expanded: { value: unknown; substitutions: Substitution[] };
+  try {
+    expanded = expandAll(found.config as unknown, env);
+  } catch (error) {
+    if (error instanceof ExpansionError) throw new SwitchboardError('SB_CONFIG_INVALID', `${where}: ${error.message}`, { culprit: where });
+    throw error;
+  }
+  const result = fileSchema.safeParse(expanded.value);
+  if (!result.success) {
+    // A value from the environment that fails its check is not quoted back (zod's messages do not quote, but to be sure).
+    const scrubber = new Secrets();
+    scrubber.set('config', expanded.substitutions.map((s) => s.value));
+    throw configError(result.error, where, (text) => scrubber.scrub(text));
+  }
+  return { settings: result.data, dir: dirname(found.filepath), path: found.filepath, substitutions: expanded.substitutions };
 }
 
-function configError(error: z.ZodError, where: string): SwitchboardError {
+function configError(error: z.ZodError, where: string, scrub: (text: string) => string = (text) => text): SwitchboardError {
   const problems = error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys
@@ -230,7 +262,7 @@ function configError(error: z.ZodError, where: string): SwitchboardError {
     if (issue.code === 'invalid_type' && issue.path.length === 0) return `must be an object of settings`;
     return `key "${issue.path.join('.')}": ${issue.message}`;
   });
-  return new SwitchboardError('SB_CONFIG_INVALID', `${where}: ${problems.join('; ')}`, { culprit: where });
+  return new SwitchboardError('SB_CONFIG_INVALID', scrub(`${where}: ${problems.join('; ')}`), { culprit: where });
 }
 
 /** The known key nearest to a mistyped one (edit distance at most 3), if any. */

@@ -16,7 +16,7 @@
  * - **Unavailable** remote and command plugins are mounted anyway and probed again with backoff.
  */
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
-import type { PluginManifest } from './manifest.ts';
+import type { LoadedManifest } from './load.ts';
 import { Plugin, type ListCounts, type PluginSource, type PluginState, type PluginKind } from './plugin.ts';
 import type { PluginRegistry } from './registry.ts';
 import { changedGroups, groupsOf, groupsWithItems, probe, type Fingerprints, type ListGroup, type Monitor } from './probe.ts';
@@ -79,7 +79,7 @@ interface Entry {
   removed?: boolean;
 }
 
-type Loader = (version: number) => Promise<PluginManifest>;
+type Loader = (version: number) => Promise<LoadedManifest>;
 
 /** Requests in progress on a removed plugin get at most this long to finish. */
 const REMOVAL_GRACE_MS = 5000;
@@ -199,15 +199,16 @@ export class PluginLifecycle {
 
   async #load(entry: Entry, load: Loader): Promise<SwitchboardError | undefined> {
     const { source } = entry;
-    let manifest: PluginManifest;
+    let loaded: LoadedManifest;
     try {
-      manifest = await load(entry.version++);
+      loaded = await load(entry.version++);
     } catch (error) {
       return this.#failed(entry, asSwitchboardError(error, source));
     }
     const plugin = new Plugin({
       source,
-      manifest,
+      manifest: loaded.manifest,
+      substituted: loaded.substituted,
       log: this.#options.log,
       defaultTimeoutMs: this.#options.requestTimeoutMs,
       defaultMaxProcesses: this.#options.maxProcessesPerPlugin,
@@ -311,6 +312,7 @@ export class PluginLifecycle {
     entry.candidate = new Plugin({
       source: plugin.source,
       manifest: plugin.manifest,
+      substituted: plugin.substituted,
       log: this.#options.log,
       defaultTimeoutMs: this.#options.requestTimeoutMs,
       defaultMaxProcesses: this.#options.maxProcessesPerPlugin,

@@ -2,6 +2,10 @@
  * Loading: read a plugin folder's manifest, from its code entry (imported) or its no-code
  * `plugin.json`/`plugin.yaml`, and check it. Every failure is a SwitchboardError naming the
  * folder (and the field, for manifests).
+ *
+ * `${VAR}` and `${VAR:-default}` in every string of a data manifest are expanded from the
+ * environment (expand.ts) on every load, reloads included; code manifests read `process.env`
+ * themselves.
  */
 import { register } from 'node:module';
 import { readFile } from 'node:fs/promises';
@@ -11,6 +15,8 @@ import { parse as parseYaml } from 'yaml';
 import { DATA_ENTRIES, ENTRY_FILES, type PluginFolder } from './discover.ts';
 import { checkDataManifest, checkManifest, type PluginManifest } from './manifest.ts';
 import { SwitchboardError, messageOf } from '../errors.ts';
+import { ExpansionError, expandAll, type Env } from '../config/expand.ts';
+import { Secrets } from '../redact.ts';
 
 const appRoot = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 let hooksRegistered = false;
@@ -23,10 +29,18 @@ export interface LoadOptions {
   version?: number;
   /** An import that takes longer fails (the plugin, not the proxy). */
   timeoutMs?: number;
+  /** Where `${VAR}` in a data manifest come from (none given: only defaults can be used). */
+  env?: Env;
+}
+
+/** A checked manifest, and the values its `${VAR}` took from the environment (secrets, perhaps, for the plugin to scrub). */
+export interface LoadedManifest {
+  manifest: PluginManifest;
+  substituted: readonly string[];
 }
 
 /** Reads and checks `folder`'s manifest. */
-export async function loadManifest(folder: PluginFolder, options: LoadOptions = {}): Promise<PluginManifest> {
+export async function loadManifest(folder: PluginFolder, options: LoadOptions = {}): Promise<LoadedManifest> {
   const fail = (code: 'SB_PLUGIN_NO_ENTRY' | 'SB_PLUGIN_IMPORT' | 'SB_PLUGIN_MANIFEST', message: string, cause?: unknown) =>
     new SwitchboardError(code, `plugin folder ${folder.display}: ${message}`, { cause, culprit: folder.display });
 
@@ -44,9 +58,25 @@ export async function loadManifest(folder: PluginFolder, options: LoadOptions = 
   } catch (error) {
     throw fail('SB_PLUGIN_IMPORT', `${data ? `${file} cannot be read` : 'import failed'}: ${messageOf(error)}`, error);
   }
+  let substituted: string[] = [];
+  if (data) {
+    try {
+      const expanded = expandAll(value, options.env ?? {});
+      value = expanded.value;
+      substituted = [...new Set(expanded.substitutions.map((s) => s.value))];
+    } catch (error) {
+      if (error instanceof ExpansionError) throw fail('SB_PLUGIN_MANIFEST', `${file}: ${error.message}`);
+      throw error;
+    }
+  }
   const checked = data ? checkDataManifest(value) : checkManifest((value as { default?: unknown }).default);
-  if ('problems' in checked) throw fail('SB_PLUGIN_MANIFEST', `invalid manifest${data ? ` in ${file}` : ''}: ${checked.problems.join('; ')}`);
-  return checked.manifest;
+  if ('problems' in checked) {
+    // A value from the environment is not quoted back (a problem quotes a value of the wrong type: `must be number, not string "..."`).
+    const scrubber = new Secrets();
+    scrubber.set('manifest', substituted);
+    throw fail('SB_PLUGIN_MANIFEST', scrubber.scrub(`invalid manifest${data ? ` in ${file}` : ''}: ${checked.problems.join('; ')}`));
+  }
+  return { manifest: checked.manifest, substituted };
 }
 
 async function importCode(entry: string, version: number): Promise<unknown> {

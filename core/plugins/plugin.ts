@@ -80,7 +80,9 @@ export class Plugin {
   sessionInfo?: BackendInfo;
   /** Its lists, shared by the client sessions (see plugin-catalog.ts). */
   readonly catalog = new PluginCatalog();
-  /** The secret values in its manifest (URL credentials and query values, header and environment values). */
+  /** The values `${VAR}` in its manifest took from the environment (see expand.ts). */
+  readonly substituted: readonly string[];
+  /** The secret values in its manifest (URL credentials and query values, header and environment values, and whatever came from `${VAR}`). */
   readonly secrets: readonly string[];
 
   state: PluginState = 'loading';
@@ -94,7 +96,14 @@ export class Plugin {
   readonly #warned = new Set<string>();
   readonly #scrubber = new Secrets();
 
-  constructor(options: { source: PluginSource; manifest: PluginManifest; log: Logger; defaultTimeoutMs: number; defaultMaxProcesses: number }) {
+  constructor(options: {
+    source: PluginSource;
+    manifest: PluginManifest;
+    log: Logger;
+    defaultTimeoutMs: number;
+    defaultMaxProcesses: number;
+    substituted?: readonly string[];
+  }) {
     const { source, manifest } = options;
     this.source = source;
     this.manifest = manifest;
@@ -106,10 +115,12 @@ export class Plugin {
     this.timeoutMs = manifest.remote?.timeoutMs ?? manifest.timeoutMs ?? options.defaultTimeoutMs;
     this.maxProcesses = manifest.command?.maxProcesses ?? options.defaultMaxProcesses;
     this.processSlots = new ProcessSlots(this.maxProcesses);
+    this.substituted = options.substituted ?? [];
     this.secrets = [
       ...(manifest.remote ? secretsOfUrl(manifest.remote.url) : []),
       ...Object.values(manifest.remote?.headers ?? {}),
       ...Object.values(manifest.command?.env ?? {}),
+      ...this.substituted,
     ];
     this.#scrubber.set('plugin', this.secrets);
   }
