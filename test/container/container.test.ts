@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { FIXTURES, connect, freePort, startProcess, textOf, type RunningProcess } from '../helpers.ts';
 import { adapt, docker, prepareEngine, readmeDockerCommands, run, type Engine, type ReadmeCommands } from './docker.ts';
 
@@ -198,6 +200,10 @@ describe('docker run with the README command: the baked-in example plugin', { ti
     const logs = await run('docker', ['logs', proxy.name], { env: engine.env });
     const lines = logs.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg?: string; level?: number });
     assert.ok(lines.some((line) => /^serving 1 plugin\(s\) at http:\/\/localhost:8490\/mcp$/.test(line.msg ?? '')), logs.stdout);
+    assert.ok(
+      lines.some((line) => line.level === 40 && /^SECURITY: listening on 0\.0\.0\.0 with no authentication/.test(line.msg ?? '')),
+      'a container published with no auth says so loudly',
+    );
     assert.equal(logs.stderr, '', 'nothing on stderr');
   });
 
@@ -413,6 +419,35 @@ describe('docker run with the README config command: a mounted file named by SWI
     const lines = (await logsOf(proxy.name)).split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg?: string; file?: string; level?: number });
     assert.ok(lines.some((line) => line.msg === 'configuration read' && line.file === '/config/switchboard.config.json'));
     assert.ok(lines.some((line) => line.level === 20), 'logLevel debug: debug lines are logged');
+  });
+});
+
+describe('docker run with the README config command and auth: a token from the environment, expanded in the mounted file', { timeout: 3 * 60_000 }, () => {
+  const token = 'container-token-0123456789abcdef';
+  let proxy: Started;
+  before(async () => {
+    const cwd = await newTempDir('auth');
+    // The README's example file, auth and all.
+    await writeReadable(join(cwd, 'switchboard.config.json'), JSON.stringify({ auth: { tokens: [{ token: '${SWITCHBOARD_CLIENT_TOKEN}', name: 'agents' }] } }, null, 2));
+    const words = [...commands.runConfig];
+    words.splice(2, 0, '-e', `SWITCHBOARD_CLIENT_TOKEN=${token}`);
+    proxy = await startContainer(words, 'auth', cwd);
+  });
+
+  test('a client without the token gets 401; with it, example_hello_world answers; the token is in no log line; no SECURITY warning', async () => {
+    assert.equal((await initializeWithHost(proxy.port, `localhost:${proxy.port}`)).status, 401);
+    const client = new Client({ name: 'container-test', version: '1' });
+    const transport = new StreamableHTTPClientTransport(new URL(proxy.url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+    await client.connect(transport);
+    try {
+      assert.equal(textOf(await client.callTool({ name: 'example_hello_world' })), HELLO);
+    } finally {
+      await transport.terminateSession().catch(() => {});
+      await client.close();
+    }
+    const logs = await logsOf(proxy.name);
+    assert.ok(!logs.includes(token), 'the token is in the container log');
+    assert.doesNotMatch(logs, /SECURITY/);
   });
 });
 
