@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.ts';
+import type { RateLimit } from '../http/limits.ts';
 
 export interface Settings {
   port: number;
@@ -28,6 +29,14 @@ export interface Settings {
   /** Accepted `Host`/`Origin` host names (DNS-rebinding protection); `*` accepts any. */
   allowedHosts: readonly string[];
   maxBodyBytes: number;
+  /** Requests to `/mcp` per principal (or client address) per window; unset: no limit. */
+  rateLimit?: RateLimit;
+  /** Most requests in progress per 2025 session (per principal for stateless 2026 requests); past it, 429. */
+  maxRequestsPerSession: number;
+  /** Most request headers; past it, 431. */
+  maxHeaders: number;
+  /** Largest size of a request's headers (Node's `maxHeaderSize`); past it, 431. */
+  maxHeaderBytes: number;
   /** How long a dropped, resumable request stream waits for the client to reconnect before the request is cancelled. */
   resumeGraceMs: number;
   logLevel: LogLevel;
@@ -58,6 +67,9 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   pageSize: 500,
   allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
   maxBodyBytes: 4 * 1024 * 1024,
+  maxRequestsPerSession: 64,
+  maxHeaders: 100,
+  maxHeaderBytes: 16 * 1024,
   resumeGraceMs: 30_000,
   logLevel: 'info' as LogLevel,
   watch: true as boolean | 'poll',
@@ -81,6 +93,10 @@ export const SETTING_SCHEMAS = {
   pageSize: z.number().int().min(0),
   allowedHosts: z.array(z.string().min(1)),
   maxBodyBytes: z.number().int().positive(),
+  rateLimit: z.strictObject({ requests: z.number().int().positive(), perSeconds: z.number().int().positive() }),
+  maxRequestsPerSession: z.number().int().positive(),
+  maxHeaders: z.number().int().positive(),
+  maxHeaderBytes: z.number().int().min(1024),
   resumeGraceMs: z.number().int().min(0),
   logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]),
   logFormat: z.enum(LOG_FORMATS as [LogFormat, ...LogFormat[]]),

@@ -2,9 +2,10 @@
  * The HTTP face: `/mcp` for both protocol eras, `/healthz` and `/readyz`. Builds a Koa app
  * without listening, so tests can drive it with or without a port.
  *
- * `/mcp` checks what every request must pass (Host and Origin, shutdown, method, media type,
- * body size and depth), parses the body once, and hands the request to its era's front door:
- * the SDK v2 classifier tells a 2026-07-28 request (a per-request envelope) from a 2025 one.
+ * `/mcp` checks what every request must pass (Host and Origin, shutdown, rate, method, media
+ * type, body size and depth, requests in progress), parses the body once, and hands the request
+ * to its era's front door: the SDK v2 classifier tells a 2026-07-28 request (a per-request
+ * envelope) from a 2025 one. The header count is checked first, for every route.
  */
 import Koa from 'koa';
 import Router from '@koa/router';
@@ -14,6 +15,7 @@ import { classifyInboundRequest } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.ts';
 import { RpcCodes } from '../errors.ts';
 import { checkHostAndOrigin } from './host-check.ts';
+import { HttpLimits, type LimitSettings } from './limits.ts';
 import { nestingDepth, requestIdOf, sendRpcError } from './json.ts';
 import type { RequestTracker } from './requests.ts';
 
@@ -30,6 +32,8 @@ export interface HttpOptions {
   /** Host names accepted in `Host` and `Origin` (DNS-rebinding protection); `*` accepts any. */
   allowedHosts: readonly string[];
   maxBodyBytes: number;
+  /** Per-client limits: headers, rate, requests in progress (limits.ts). */
+  limits: LimitSettings;
   log: Logger;
   /** The body of `GET /healthz`. */
   health: () => Record<string, unknown>;
@@ -53,6 +57,7 @@ const MAX_BATCH = 100;
 export function createApp(options: HttpOptions): Koa {
   const app = new Koa();
   const router = new Router();
+  const limits = new HttpLimits(options.limits, options.log);
 
   app.on('error', (error, ctx) => options.log.error({ err: error, path: ctx?.path }, 'HTTP request failed'));
 
@@ -72,6 +77,7 @@ export function createApp(options: HttpOptions): Koa {
     const refusal = checkHostAndOrigin(ctx.get('host'), ctx.get('origin'), options.allowedHosts);
     if (refusal) return sendRpcError(res, 403, -32000, `Forbidden: ${refusal}`);
     if (options.isClosing()) return sendRpcError(res, 503, -32000, 'The proxy is shutting down', null, { 'Retry-After': '5' });
+    if (await limits.refuseByRate(ctx)) return;
     if (!['GET', 'POST', 'DELETE'].includes(ctx.method)) {
       return sendRpcError(res, 405, -32000, `Method not allowed: ${ctx.method} (use POST, GET or DELETE)`, null, { Allow: 'GET, POST, DELETE' });
     }
@@ -83,7 +89,7 @@ export function createApp(options: HttpOptions): Koa {
         body = await parseBody.json(ctx.req, { limit: options.maxBodyBytes, strict: true });
       } catch (error) {
         const status = (error as { status?: number }).status;
-        if (status === 413) return sendRpcError(res, 413, -32000, `Request body larger than ${options.maxBodyBytes} bytes`);
+        if (status === 413) return sendRpcError(res, 413, -32000, `Request body larger than ${options.maxBodyBytes} bytes, the limit (maxBodyBytes)`);
         return sendRpcError(res, 400, RpcCodes.ParseError, `Parse error: ${(error as Error).message}`);
       }
       if (Array.isArray(body) && body.length > MAX_BATCH) {
@@ -102,12 +108,14 @@ export function createApp(options: HttpOptions): Koa {
       mcpNameHeader: ctx.get('mcp-name') || undefined,
       body,
     });
+    if (limits.refuseByRequestsInProgress(ctx, era.kind === 'legacy' ? 'legacy' : 'modern', body)) return;
     if (era.kind === 'legacy') return options.legacy.handle(ctx.req, res, body);
     const finished = options.requests.start();
     res.once('close', finished);
     await options.modern.handle(ctx.req, res, body);
   });
 
+  app.use(limits.headerCount);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
