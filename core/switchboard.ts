@@ -167,6 +167,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   const app = createApp({
     requests,
     allowedHosts: settings.allowedHosts,
+    cors: settings.cors,
     maxBodyBytes: settings.maxBodyBytes,
     limits: { rateLimit: settings.rateLimit, maxRequestsPerSession: settings.maxRequestsPerSession, maxHeaders: settings.maxHeaders },
     log,

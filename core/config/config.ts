@@ -142,6 +142,7 @@ async function readMcpServersFile(path: string, cwd: string): Promise<{ origin: 
 /** Settings given in the environment as JSON objects, with an example for the error message. */
 const JSON_EXAMPLES: Partial<Record<Key, string>> = {
   mcpServers: '{"fs": {"command": "npx", "args": [...]}}',
+  cors: '{"origins": ["https://app.example.com"]}',
   rateLimit: '{"requests": 600, "perSeconds": 60}',
 };
 

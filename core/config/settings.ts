@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.ts';
+import type { CorsSettings } from '../http/cors.ts';
 import type { RateLimit } from '../http/limits.ts';
 
 export interface Settings {
@@ -28,6 +29,8 @@ export interface Settings {
   pageSize: number;
   /** Accepted `Host`/`Origin` host names (DNS-rebinding protection); `*` accepts any. */
   allowedHosts: readonly string[];
+  /** Web pages on other origins that may call the proxy; unset: no CORS headers at all. */
+  cors?: CorsSettings;
   maxBodyBytes: number;
   /** Requests to `/mcp` per principal (or client address) per window; unset: no limit. */
   rateLimit?: RateLimit;
@@ -92,6 +95,21 @@ export const SETTING_SCHEMAS = {
   inputTimeoutMs: z.number().int().positive(),
   pageSize: z.number().int().min(0),
   allowedHosts: z.array(z.string().min(1)),
+  cors: z
+    .strictObject({
+      origins: z
+        .array(
+          z.string().refine((origin) => origin === '*' || (/^https?:\/\/[^/?#]+$/i.test(origin) && URL.canParse(origin)), {
+            message: 'must be "*" or an origin: scheme, host and port, no path (e.g. https://app.example.com)',
+          }),
+        )
+        .min(1),
+      credentials: z.boolean().optional(),
+      maxAgeSec: z.number().int().min(0).optional(),
+    })
+    .refine((cors) => !(cors.credentials && cors.origins.includes('*')), {
+      message: 'credentials cannot be used with origins ["*"] (browsers refuse it); list the origins',
+    }),
   maxBodyBytes: z.number().int().positive(),
   rateLimit: z.strictObject({ requests: z.number().int().positive(), perSeconds: z.number().int().positive() }),
   maxRequestsPerSession: z.number().int().positive(),

@@ -5,7 +5,7 @@
  * `/mcp` checks what every request must pass (Host and Origin, shutdown, rate, method, media
  * type, body size and depth, requests in progress), parses the body once, and hands the request
  * to its era's front door: the SDK v2 classifier tells a 2026-07-28 request (a per-request
- * envelope) from a 2025 one. The header count is checked first, for every route.
+ * envelope) from a 2025 one. CORS and the header count come first, for every route.
  */
 import Koa from 'koa';
 import Router from '@koa/router';
@@ -15,6 +15,7 @@ import { classifyInboundRequest } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.ts';
 import { RpcCodes } from '../errors.ts';
 import { checkHostAndOrigin } from './host-check.ts';
+import { corsMiddleware, type CorsSettings } from './cors.ts';
 import { HttpLimits, type LimitSettings } from './limits.ts';
 import { nestingDepth, requestIdOf, sendRpcError } from './json.ts';
 import type { RequestTracker } from './requests.ts';
@@ -31,6 +32,8 @@ export interface FrontDoor {
 export interface HttpOptions {
   /** Host names accepted in `Host` and `Origin` (DNS-rebinding protection); `*` accepts any. */
   allowedHosts: readonly string[];
+  /** Browser pages on other origins allowed to call (cors.ts); unset: no CORS headers. */
+  cors?: CorsSettings;
   maxBodyBytes: number;
   /** Per-client limits: headers, rate, requests in progress (limits.ts). */
   limits: LimitSettings;
@@ -74,7 +77,7 @@ export function createApp(options: HttpOptions): Koa {
   router.all('/mcp', async (ctx) => {
     ctx.respond = false;
     const { res } = ctx;
-    const refusal = checkHostAndOrigin(ctx.get('host'), ctx.get('origin'), options.allowedHosts);
+    const refusal = checkHostAndOrigin(ctx.get('host'), ctx.get('origin'), options.allowedHosts, options.cors);
     if (refusal) return sendRpcError(res, 403, -32000, `Forbidden: ${refusal}`);
     if (options.isClosing()) return sendRpcError(res, 503, -32000, 'The proxy is shutting down', null, { 'Retry-After': '5' });
     if (await limits.refuseByRate(ctx)) return;
@@ -115,6 +118,8 @@ export function createApp(options: HttpOptions): Koa {
     await options.modern.handle(ctx.req, res, body);
   });
 
+  // CORS first, so that every answer (refusals too) is readable by the pages it allows.
+  if (options.cors) app.use(corsMiddleware(options.cors));
   app.use(limits.headerCount);
   app.use(router.routes());
   app.use(router.allowedMethods());
