@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { ROOT, startProxy, type RunningProxy } from './helpers.ts';
 import { checkHostAndOrigin } from '../core/http/app.ts';
-import type { CorsSettings } from '../core/http/cors.ts';
+import { corsMiddleware, type CorsSettings } from '../core/http/cors.ts';
 
 const ACCEPT = 'application/json, text/event-stream';
 const APP = 'https://app.example.com';
@@ -142,4 +142,8 @@ test('the Origin check lets through the origins cors lists (normalized), and no 
   assert.match(checkHostAndOrigin('localhost:8490', 'null', allowed, cors)!, /Origin "null"/);
   assert.match(checkHostAndOrigin('evil.example:8490', 'https://app.example.com', allowed, cors)!, /Host "evil\.example:8490"/);
   assert.equal(checkHostAndOrigin('localhost', 'https://whoever.example', allowed, { origins: ['*'] }), undefined);
+});
+
+test('credentials with every origin are refused even when the settings skip the config check (embedders)', () => {
+  assert.throws(() => corsMiddleware({ origins: ['*'], credentials: true }), /cors: credentials cannot be used with origins \["\*"\]/);
 });

@@ -9,6 +9,7 @@
  */
 import cors from '@koa/cors';
 import type { Context, Middleware } from 'koa';
+import { SwitchboardError } from '../errors.ts';
 
 export interface CorsSettings {
   /** Origins whose pages may call the proxy (`https://app.example.com`), or `["*"]` for any. */
@@ -62,6 +63,9 @@ export function allowedRequestHeaders(requested: string): string[] {
 export function corsMiddleware(settings: CorsSettings): Middleware {
   const credentials = settings.credentials ?? CORS_DEFAULTS.credentials;
   const wildcard = settings.origins.includes('*');
+  // The config check refuses this too; settings passed in directly (embedders) are checked here,
+  // since it would let every site act with the user's cookies.
+  if (wildcard && credentials) throw new SwitchboardError('SB_CONFIG_INVALID', 'cors: credentials cannot be used with origins ["*"]; list the origins', { culprit: 'cors' });
   const handle = cors({
     // Listed origins are echoed back (required with credentials); unlisted ones get no CORS headers.
     origin: (ctx: Context) => (isCorsOrigin(ctx.get('origin'), settings) ? (wildcard && !credentials ? '*' : ctx.get('origin')) : ''),
