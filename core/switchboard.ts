@@ -27,6 +27,7 @@ import { SharedBackends } from './upstream/legacy/shared.ts';
 import { groupsOf, type ListGroup } from './plugins/probe.ts';
 import { createApp, RequestTracker } from './http/app.ts';
 import { Authenticator } from './auth/authenticator.ts';
+import { clientErrorHandler } from './http/limits.ts';
 import { signalProcessGroup } from './upstream/legacy/child-process.ts';
 import { resolveSettings, type Settings } from './config/settings.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -178,8 +179,10 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   const app = createApp({
     requests,
     allowedHosts: settings.allowedHosts,
+    cors: settings.cors,
     maxBodyBytes: settings.maxBodyBytes,
     auth,
+    limits: { rateLimit: settings.rateLimit, maxRequestsPerSession: settings.maxRequestsPerSession, maxHeaders: settings.maxHeaders },
     log,
     isClosing: () => closing !== undefined,
     legacy,
@@ -212,8 +215,11 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     callback: () => app.callback(),
     async listen(port = settings.port, host = settings.host) {
       if (server) throw new Error('already listening');
-      server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, app.callback());
+      server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS, maxHeaderSize: settings.maxHeaderBytes }, app.callback());
       server.headersTimeout = KEEP_ALIVE_MS + 1000;
+      // Node drops headers past this count silently; one more than allowed lets the app see the excess (431).
+      server.maxHeadersCount = settings.maxHeaders + 1;
+      server.on('clientError', clientErrorHandler(settings.maxHeaderBytes));
       const listening = server;
       await new Promise<void>((resolve, reject) => {
         listening.once('error', (error: NodeJS.ErrnoException) => {

@@ -358,3 +358,22 @@ test('the CLI takes a token (--token or SWITCHBOARD_TOKEN); without one it says 
   assert.equal(anonymous.code, 1);
   assert.match(anonymous.stderr, /send a bearer token .* to see the plugins: pass --token or set SWITCHBOARD_TOKEN/);
 });
+
+test('with auth on, rateLimit counts per caller: one token spending its budget does not hold up another', async () => {
+  const limited = await startProxy({ pluginDirs: [join(ROOT, 'plugins')], auth: authSettings(), rateLimit: { requests: 3, perSeconds: 60 } });
+  try {
+    const list = (token: string) =>
+      fetch(limited.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list', ...bearer(token) },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} } } }),
+      });
+    for (let i = 0; i < 3; i++) assert.equal((await list(CI_TOKEN)).status, 200);
+    const refused = await list(CI_TOKEN);
+    assert.equal(refused.status, 429);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /more than 3 requests in 60 s from ci, the limit \(rateLimit\)/);
+    assert.equal((await list(ADMIN_TOKEN)).status, 200, 'another caller is not held up');
+  } finally {
+    await limited.close();
+  }
+});

@@ -77,6 +77,44 @@ test('a bad value names the key and where it came from', async () => {
   await assert.rejects(loadConfig({ cwd: await dirWith({}), env: { SWITCHBOARD_LOG_LEVEL: 'loud' } }), /SWITCHBOARD_LOG_LEVEL \(logLevel\)/);
 });
 
+test('CORS and the limits: off or generous by default, set from a file or as JSON in the environment, checked', async () => {
+  const defaults = await loadConfig({ cwd: await dirWith({}), env: {} });
+  assert.equal(defaults.cors, undefined, 'no CORS headers unless asked for');
+  assert.equal(defaults.rateLimit, undefined, 'no rate limit unless asked for');
+  assert.equal(defaults.maxRequestsPerSession, 64);
+  assert.equal(defaults.maxHeaders, 100);
+  assert.equal(defaults.maxHeaderBytes, 16384);
+
+  const cors = { origins: ['https://app.example.com'], credentials: true, maxAgeSec: 60 };
+  const fromFile = await loadConfig({ cwd: await dirWith({ 'switchboard.config.json': JSON.stringify({ cors, rateLimit: { requests: 600, perSeconds: 60 }, maxHeaders: 50 }) }), env: {} });
+  assert.deepEqual(fromFile.cors, cors);
+  assert.deepEqual(fromFile.rateLimit, { requests: 600, perSeconds: 60 });
+  assert.equal(fromFile.maxHeaders, 50);
+  const fromEnv = await loadConfig({
+    cwd: await dirWith({}),
+    env: {
+      SWITCHBOARD_CORS: '{"origins": ["*"]}',
+      SWITCHBOARD_RATE_LIMIT: '{"requests": 10, "perSeconds": 1}',
+      SWITCHBOARD_MAX_REQUESTS_PER_SESSION: '8',
+      SWITCHBOARD_MAX_HEADER_BYTES: '32768',
+    },
+  });
+  assert.deepEqual(fromEnv.cors, { origins: ['*'] });
+  assert.deepEqual(fromEnv.rateLimit, { requests: 10, perSeconds: 1 });
+  assert.equal(fromEnv.maxRequestsPerSession, 8);
+  assert.equal(fromEnv.maxHeaderBytes, 32768);
+
+  const empty = await dirWith({});
+  const env = (vars: Record<string, string>) => loadConfig({ cwd: empty, env: vars });
+  await assert.rejects(env({ SWITCHBOARD_CORS: 'https://app.example.com' }), /SWITCHBOARD_CORS \(cors\): must be JSON, e\.g\. \{"origins": \["https:\/\/app\.example\.com"\]\}/);
+  await assert.rejects(env({ SWITCHBOARD_CORS: '{"origins": ["*"], "credentials": true}' }), /credentials cannot be used with origins \["\*"\]/);
+  await assert.rejects(env({ SWITCHBOARD_CORS: '{"origins": ["https://app.example.com/"]}' }), /origins\.0: must be "\*" or an origin/);
+  await assert.rejects(env({ SWITCHBOARD_RATE_LIMIT: '{"requests": 10}' }), /SWITCHBOARD_RATE_LIMIT \(rateLimit\).*perSeconds/);
+  await assert.rejects(env({ SWITCHBOARD_RATE_LIMIT: '600/60' }), /SWITCHBOARD_RATE_LIMIT \(rateLimit\): must be JSON, e\.g\. \{"requests": 600, "perSeconds": 60\}/);
+  const file = await dirWith({ 'switchboard.config.json': JSON.stringify({ cors: { origins: [] } }) });
+  await assert.rejects(loadConfig({ cwd: file, env: {} }), /key "cors\.origins"/);
+});
+
 test('a config file named explicitly must exist and parse', async () => {
   const cwd = await dirWith({ 'broken.json': '{ not json' });
   await assert.rejects(loadConfig({ cwd, env: { SWITCHBOARD_CONFIG: 'broken.json' } }), /config file broken\.json: cannot be read/);

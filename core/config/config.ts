@@ -167,7 +167,15 @@ async function readMcpServersFile(path: string, cwd: string): Promise<McpServers
   return { origin: { file: path, display, dir: dirname(path) }, servers };
 }
 
-/** A setting from a string (environment or flag): numbers parsed, lists split on commas. */
+/** Settings given in the environment as JSON objects, with an example for the error message. */
+const JSON_EXAMPLES: Partial<Record<Key, string>> = {
+  mcpServers: '{"fs": {"command": "npx", "args": [...]}}',
+  cors: '{"origins": ["https://app.example.com"]}',
+  rateLimit: '{"requests": 600, "perSeconds": 60}',
+  auth: '{"tokens": ["<a long random token>"]}, or none',
+};
+
+/** A setting from a string (environment or flag): numbers parsed, lists split on commas, objects as JSON. */
 function fromString(key: Key, raw: string, where: string): unknown {
   const schema = settings[key];
   let value: unknown = raw;
@@ -175,17 +183,18 @@ function fromString(key: Key, raw: string, where: string): unknown {
   else if (schema instanceof z.ZodArray) value = raw.split(',').map((s) => s.trim()).filter(Boolean);
   else if (key === 'watch') value = raw === 'true' ? true : raw === 'false' ? false : raw;
   else if (key === 'auth' && raw.trim() === 'none') value = 'none';
-  else if (key === 'mcpServers' || key === 'auth') {
+  else if (key in JSON_EXAMPLES) {
     try {
       value = JSON.parse(raw);
     } catch {
-      const example = key === 'auth' ? '{"tokens": ["<a long random token>"]}, or none' : '{"fs": {"command": "npx", "args": [...]}}';
-      throw new SwitchboardError('SB_CONFIG_INVALID', `${where} (${key}): must be JSON, e.g. ${example}`, { culprit: where });
+      throw new SwitchboardError('SB_CONFIG_INVALID', `${where} (${key}): must be JSON, e.g. ${JSON_EXAMPLES[key]}`, { culprit: where });
     }
   }
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new SwitchboardError('SB_CONFIG_INVALID', `${where} (${key}): ${JSON.stringify(raw)} is not valid: ${result.error.issues[0]?.message}`, {
+    const issue = result.error.issues[0];
+    const at = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new SwitchboardError('SB_CONFIG_INVALID', `${where} (${key}): ${JSON.stringify(raw)} is not valid: ${at}${issue?.message}`, {
       culprit: where,
     });
   }

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.ts';
 import { authSchema } from '../auth/schema.ts';
 import type { AuthSettings } from '../auth/authenticator.ts';
+import type { CorsSettings } from '../http/cors.ts';
+import type { RateLimit } from '../http/limits.ts';
 
 export interface Settings {
   port: number;
@@ -29,7 +31,17 @@ export interface Settings {
   pageSize: number;
   /** Accepted `Host`/`Origin` host names (DNS-rebinding protection); `*` accepts any. */
   allowedHosts: readonly string[];
+  /** Web pages on other origins that may call the proxy; unset: no CORS headers at all. */
+  cors?: CorsSettings;
   maxBodyBytes: number;
+  /** Requests to `/mcp` per principal (or client address) per window; unset: no limit. */
+  rateLimit?: RateLimit;
+  /** Most requests in progress per 2025 session (per principal for stateless 2026 requests); past it, 429. */
+  maxRequestsPerSession: number;
+  /** Most request headers; past it, 431. */
+  maxHeaders: number;
+  /** Largest size of a request's headers (Node's `maxHeaderSize`); past it, 431. */
+  maxHeaderBytes: number;
   /** How long a dropped, resumable request stream waits for the client to reconnect before the request is cancelled. */
   resumeGraceMs: number;
   logLevel: LogLevel;
@@ -62,6 +74,9 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   pageSize: 500,
   allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
   maxBodyBytes: 4 * 1024 * 1024,
+  maxRequestsPerSession: 64,
+  maxHeaders: 100,
+  maxHeaderBytes: 16 * 1024,
   resumeGraceMs: 30_000,
   logLevel: 'info' as LogLevel,
   watch: true as boolean | 'poll',
@@ -84,7 +99,26 @@ export const SETTING_SCHEMAS = {
   inputTimeoutMs: z.number().int().positive(),
   pageSize: z.number().int().min(0),
   allowedHosts: z.array(z.string().min(1)),
+  cors: z
+    .strictObject({
+      origins: z
+        .array(
+          z.string().refine((origin) => origin === '*' || (/^https?:\/\/[^/?#]+$/i.test(origin) && URL.canParse(origin)), {
+            message: 'must be "*" or an origin: scheme, host and port, no path (e.g. https://app.example.com)',
+          }),
+        )
+        .min(1),
+      credentials: z.boolean().optional(),
+      maxAgeSec: z.number().int().min(0).optional(),
+    })
+    .refine((cors) => !(cors.credentials && cors.origins.includes('*')), {
+      message: 'credentials cannot be used with origins ["*"] (browsers refuse it); list the origins',
+    }),
   maxBodyBytes: z.number().int().positive(),
+  rateLimit: z.strictObject({ requests: z.number().int().positive(), perSeconds: z.number().int().positive() }),
+  maxRequestsPerSession: z.number().int().positive(),
+  maxHeaders: z.number().int().positive(),
+  maxHeaderBytes: z.number().int().min(1024),
   resumeGraceMs: z.number().int().min(0),
   logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]),
   logFormat: z.enum(LOG_FORMATS as [LogFormat, ...LogFormat[]]),

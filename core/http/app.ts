@@ -2,9 +2,10 @@
  * The HTTP face: `/mcp` for both protocol eras, `/healthz` and `/readyz`. Builds a Koa app
  * without listening, so tests can drive it with or without a port.
  *
- * `/mcp` checks what every request must pass (Host and Origin, shutdown, method, media type,
- * body size and depth), parses the body once, and hands the request to its era's front door:
- * the SDK v2 classifier tells a 2026-07-28 request (a per-request envelope) from a 2025 one.
+ * `/mcp` checks what every request must pass (Host and Origin, shutdown, rate, method, media
+ * type, body size and depth, requests in progress), parses the body once, and hands the request
+ * to its era's front door: the SDK v2 classifier tells a 2026-07-28 request (a per-request
+ * envelope) from a 2025 one. CORS and the header count come first, for every route.
  */
 import Koa from 'koa';
 import Router from '@koa/router';
@@ -17,6 +18,8 @@ import { ANONYMOUS, type Principal } from '../auth/principal.ts';
 import { RpcCodes } from '../errors.ts';
 import { checkHostAndOrigin } from './host-check.ts';
 import { METADATA_PATHS, protectedResourceMetadata, refuse, resourceUrl } from './auth.ts';
+import { corsMiddleware, type CorsSettings } from './cors.ts';
+import { HttpLimits, type LimitSettings } from './limits.ts';
 import { nestingDepth, requestIdOf, sendRpcError } from './json.ts';
 import type { RequestTracker } from './requests.ts';
 
@@ -32,9 +35,13 @@ export interface FrontDoor {
 export interface HttpOptions {
   /** Host names accepted in `Host` and `Origin` (DNS-rebinding protection); `*` accepts any. */
   allowedHosts: readonly string[];
+  /** Browser pages on other origins allowed to call (cors.ts); unset: no CORS headers. */
+  cors?: CorsSettings;
   maxBodyBytes: number;
   /** Who is calling (inbound authentication). */
   auth: Authenticator;
+  /** Per-client limits: headers, rate, requests in progress (limits.ts). */
+  limits: LimitSettings;
   log: Logger;
   /** The body of `GET /healthz`. */
   health: () => Record<string, unknown>;
@@ -62,6 +69,7 @@ const MAX_BATCH = 100;
 export function createApp(options: HttpOptions): Koa {
   const app = new Koa();
   const router = new Router();
+  const limits = new HttpLimits(options.limits, options.log);
 
   app.on('error', (error, ctx) => options.log.error({ err: error, path: ctx?.path }, 'HTTP request failed'));
 
@@ -89,7 +97,7 @@ export function createApp(options: HttpOptions): Koa {
   router.all('/mcp', async (ctx) => {
     ctx.respond = false;
     const { res } = ctx;
-    const refusal = checkHostAndOrigin(ctx.get('host'), ctx.get('origin'), options.allowedHosts);
+    const refusal = checkHostAndOrigin(ctx.get('host'), ctx.get('origin'), options.allowedHosts, options.cors);
     if (refusal) return sendRpcError(res, 403, -32000, `Forbidden: ${refusal}`);
     if (options.isClosing()) return sendRpcError(res, 503, -32000, 'The proxy is shutting down', null, { 'Retry-After': '5' });
     if (!['GET', 'POST', 'DELETE'].includes(ctx.method)) {
@@ -97,10 +105,12 @@ export function createApp(options: HttpOptions): Koa {
     }
 
     // Credentials are checked before the body is read: a caller without them costs next to nothing.
+    // The rate limit counts a caller by who it is, or by its address when it could not say.
     const authenticated = await options.auth.authenticate(ctx.get('authorization') || undefined);
+    if (authenticated.ok) ctx.state.principal = authenticated.principal;
+    if (await limits.refuseByRate(ctx)) return;
     if (!authenticated.ok) return refuse(res, options.auth, resourceUrl(options.auth, ctx), authenticated);
     const principal = authenticated.principal;
-    ctx.state.principal = principal;
 
     let body: unknown;
     if (ctx.method === 'POST') {
@@ -109,7 +119,7 @@ export function createApp(options: HttpOptions): Koa {
         body = await parseBody.json(ctx.req, { limit: options.maxBodyBytes, strict: true });
       } catch (error) {
         const status = (error as { status?: number }).status;
-        if (status === 413) return sendRpcError(res, 413, -32000, `Request body larger than ${options.maxBodyBytes} bytes`);
+        if (status === 413) return sendRpcError(res, 413, -32000, `Request body larger than ${options.maxBodyBytes} bytes, the limit (maxBodyBytes)`);
         return sendRpcError(res, 400, RpcCodes.ParseError, `Parse error: ${(error as Error).message}`);
       }
       if (Array.isArray(body) && body.length > MAX_BATCH) {
@@ -128,12 +138,16 @@ export function createApp(options: HttpOptions): Koa {
       mcpNameHeader: ctx.get('mcp-name') || undefined,
       body,
     });
+    if (limits.refuseByRequestsInProgress(ctx, era.kind === 'legacy' ? 'legacy' : 'modern', body)) return;
     if (era.kind === 'legacy') return options.legacy.handle(ctx.req, res, body, principal);
     const finished = options.requests.start();
     res.once('close', finished);
     await options.modern.handle(ctx.req, res, body, principal);
   });
 
+  // CORS first, so that every answer (refusals too) is readable by the pages it allows.
+  if (options.cors) app.use(corsMiddleware(options.cors));
+  app.use(limits.headerCount);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

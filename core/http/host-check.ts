@@ -1,15 +1,20 @@
+import { isCorsOrigin, type CorsSettings } from './cors.ts';
+
 /**
  * DNS-rebinding protection: a browser page on another site can reach localhost, but its
- * requests carry that site's name in `Host` (after rebinding) or `Origin`. Returns why a request
- * is refused, or undefined when it may pass.
+ * requests carry that site's name in `Host` (after rebinding) or `Origin`. An `Origin` listed in
+ * `cors.origins` passes too (the `Host` must still be allowed). Returns why a request is refused,
+ * or undefined when it may pass.
+ *
+ * Not access control: any client that is not a browser sends whatever `Host` and `Origin` it likes.
  */
-export function checkHostAndOrigin(host: string, origin: string, allowedHosts: readonly string[]): string | undefined {
+export function checkHostAndOrigin(host: string, origin: string, allowedHosts: readonly string[], cors?: CorsSettings): string | undefined {
   if (allowedHosts.includes('*')) return undefined;
   const hostname = hostnameOf(host);
   if (hostname === undefined || !allowedHosts.includes(hostname)) {
     return `Host "${host}" is not allowed (allowedHosts: ${allowedHosts.join(', ')})`;
   }
-  if (origin) {
+  if (origin && !isCorsOrigin(origin, cors)) {
     let originHost: string | undefined;
     try {
       originHost = new URL(origin).hostname;
@@ -17,7 +22,7 @@ export function checkHostAndOrigin(host: string, origin: string, allowedHosts: r
       originHost = undefined;
     }
     if (originHost === undefined || !allowedHosts.includes(originHost)) {
-      return `Origin "${origin}" is not allowed (allowedHosts: ${allowedHosts.join(', ')})`;
+      return `Origin "${origin}" is not allowed (allowedHosts: ${allowedHosts.join(', ')}; a web page on another site needs its origin in cors.origins)`;
     }
   }
   return undefined;
