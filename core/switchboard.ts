@@ -172,6 +172,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     sessions,
     requests,
     maxSessions: settings.maxSessions,
+    maxSessionsPerCaller: settings.maxSessionsPerCaller,
     resumeGraceMs: settings.resumeGraceMs,
     log,
     newSession: (id, principal) => new ClientSession({ id, principal, router, serverInfo: SERVER_INFO, log }),

@@ -377,3 +377,27 @@ test('with auth on, rateLimit counts per caller: one token spending its budget d
     await limited.close();
   }
 });
+
+test('with auth on, maxSessionsPerCaller caps the sessions of one caller (429 naming it) without touching those of another', async () => {
+  const capped = await startProxy({ pluginDirs: [join(ROOT, 'plugins')], auth: authSettings(), maxSessionsPerCaller: 2 });
+  try {
+    const open = (token: string) =>
+      fetch(capped.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...bearer(token) },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+      });
+    const first = await open(CI_TOKEN);
+    assert.equal(first.status, 200);
+    assert.equal((await open(CI_TOKEN)).status, 200);
+    const third = await open(CI_TOKEN);
+    assert.equal(third.status, 429);
+    assert.equal(third.headers.get('retry-after'), '30');
+    assert.match(((await third.json()) as { error: { message: string } }).error.message, /ci has 2 open, the limit \(maxSessionsPerCaller\)/);
+    assert.equal((await open(ADMIN_TOKEN)).status, 200, 'another caller still opens sessions');
+    await fetch(capped.url, { method: 'DELETE', headers: { 'mcp-session-id': first.headers.get('mcp-session-id')!, ...bearer(CI_TOKEN) } });
+    assert.equal((await open(CI_TOKEN)).status, 200, 'ending one makes room');
+  } finally {
+    await capped.close();
+  }
+});

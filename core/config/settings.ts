@@ -19,6 +19,8 @@ export interface Settings {
   sessionIdleTimeoutMs: number;
   /** Most client sessions at once; past it, new ones get 503 with Retry-After. */
   maxSessions: number;
+  /** Most client sessions at once of one authenticated caller; past it, 429 with Retry-After. */
+  maxSessionsPerCaller: number;
   /** Default longest time for one request to a backend; a plugin's `timeoutMs` overrides it. */
   requestTimeoutMs: number;
   /** How long a merged list waits for each plugin's list before serving its last good one. */
@@ -67,6 +69,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   pluginDirs: ['plugins'],
   sessionIdleTimeoutMs: 10 * 60 * 1000,
   maxSessions: 5000,
+  maxSessionsPerCaller: 500,
   requestTimeoutMs: 60_000,
   listTimeoutMs: 5000,
   listTtlMs: 60_000,
@@ -93,6 +96,7 @@ export const SETTING_SCHEMAS = {
   pluginDirs: z.array(z.string().min(1)),
   sessionIdleTimeoutMs: z.number().int().min(0),
   maxSessions: z.number().int().positive(),
+  maxSessionsPerCaller: z.number().int().positive(),
   requestTimeoutMs: z.number().int().positive(),
   listTimeoutMs: z.number().int().positive(),
   listTtlMs: z.number().int().min(0),

@@ -25,6 +25,8 @@ export interface LegacyHttpOptions {
   newSession: (id: string, principal: Principal) => ClientSession;
   /** Most client sessions at once. */
   maxSessions: number;
+  /** Most client sessions at once of one authenticated caller (without authentication, maxSessions alone). */
+  maxSessionsPerCaller: number;
   /** How long a dropped, resumable request stream waits for the client to resume before the request is cancelled. */
   resumeGraceMs: number;
   requests: RequestTracker;
@@ -44,7 +46,7 @@ export class LegacyHttp {
 
   /** Serves one HTTP request of a 2025-era client; `body` is the parsed JSON body (POST). */
   async handle(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void> {
-    const { sessions, maxSessions, requests, resumeGraceMs } = this.#options;
+    const { sessions, maxSessions, maxSessionsPerCaller, requests, resumeGraceMs } = this.#options;
     const sessionId = req.headers['mcp-session-id'];
     let session: ClientSession | undefined;
     let http: { transport: StreamableHTTPServerTransport; events: SessionEventStore } | undefined;
@@ -58,6 +60,13 @@ export class LegacyHttp {
     } else if (req.method === 'POST' && containsInitialize(body)) {
       if (sessions.size >= maxSessions && (await sessions.sweep()) === 0 && sessions.size >= maxSessions) {
         return sendRpcError(res, 503, -32000, `Too many sessions: ${sessions.size} are open, the limit (maxSessions); try again later`, requestIdOf(body), { 'Retry-After': '30' });
+      }
+      if (principal.via !== 'none') {
+        const own = [...sessions.values()].filter((s) => s.principal.id === principal.id).length;
+        if (own >= maxSessionsPerCaller) {
+          const message = `Too many sessions: ${principal.id} has ${own} open, the limit (maxSessionsPerCaller); end some (DELETE) or let idle ones expire (sessionIdleTimeoutMs)`;
+          return sendRpcError(res, 429, -32000, message, requestIdOf(body), { 'Retry-After': '30' });
+        }
       }
       ({ session, http } = await this.#start(principal));
     } else {
