@@ -42,4 +42,7 @@ export interface StatelessSink {
   ask(request: JSONRPCRequest, signal: AbortSignal): Promise<Result>;
 }
 
+/** HTTP request headers as Node gives them: names in lower case. */
+export type InboundHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
 export const requestScope = new AsyncLocalStorage<RequestScope>();

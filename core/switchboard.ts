@@ -110,6 +110,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     requestTimeoutMs: settings.requestTimeoutMs,
     loadTimeoutMs: settings.loadTimeoutMs,
     maxProcessesPerPlugin: settings.maxProcessesPerPlugin,
+    policies: settings.plugins,
     secrets: options.secrets,
     onListChanged: announce,
     retire: async (plugin, reason, graceMs) => {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.ts';
+import { pluginPoliciesSchema, type PluginPolicy } from './plugin-policy.ts';
 
 export interface Settings {
   port: number;
@@ -43,6 +44,8 @@ export interface Settings {
   maxProcessesPerPlugin: number;
   /** On shutdown, how long requests in progress may take to finish. */
   shutdownGraceMs: number;
+  /** A policy per plugin, by prefix (see plugin-policy.ts). */
+  plugins: Readonly<Record<string, PluginPolicy>>;
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -65,6 +68,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   loadTimeoutMs: 30_000,
   maxProcessesPerPlugin: 16,
   shutdownGraceMs: 5_000,
+  plugins: Object.freeze({}),
 });
 
 /** How each setting is checked (a config file, the environment and flags all go through these). */
@@ -89,6 +93,7 @@ export const SETTING_SCHEMAS = {
   loadTimeoutMs: z.number().int().positive(),
   maxProcessesPerPlugin: z.number().int().positive(),
   shutdownGraceMs: z.number().int().min(0),
+  plugins: pluginPoliciesSchema,
 } satisfies { [K in keyof Settings]-?: z.ZodType };
 
 /** `given` over the defaults, frozen. Keys given as undefined keep their default. */

@@ -269,7 +269,7 @@ export class Backend implements BackendLink, ProcessHolder {
     if (!this.#ownLists.has(kind)) return this.plugin.catalog.get(audienceOf(this.#peer.clientCapabilities()), kind, () => this.#fetchAll(kind));
     let listing = this.#ownLists.get(kind);
     if (!listing) {
-      listing = this.#fetchAll(kind).then((items) => this.plugin.catalog.intern(kind, items));
+      listing = this.#fetchAll(kind).then((items) => this.plugin.catalog.share(kind, items));
       this.#ownLists.set(kind, listing);
       const settled = listing;
       settled.catch(() => {

@@ -25,8 +25,8 @@ const followingStreamCloses: typeof fetch = (input, init) => {
 
 export async function connectRemote(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
   const remote = plugin.manifest.remote!;
-  const { url, authorization } = splitCredentials(remote.url);
-  const headers = { ...(authorization && { Authorization: authorization }), ...remote.headers };
+  const { url } = splitCredentials(remote.url);
+  const headers = plugin.remoteHeaders;
   const requestInit: RequestInit = { headers };
   // Which transport answered last time is remembered per plugin, so later sessions skip the failed try.
   const preferred = remote.transport && remote.transport !== 'auto' ? remote.transport : plugin.remoteTransport;

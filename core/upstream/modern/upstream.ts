@@ -87,9 +87,7 @@ export class ModernUpstream {
 
   /** Asks `server/discover`: the backend speaks 2026-07-28, or this rejects (see isWrongEra). */
   async connect(options: { timeoutMs: number; signal?: AbortSignal }): Promise<Discovered> {
-    const remote = this.plugin.manifest.remote;
-    const authorization = remote ? splitCredentials(remote.url).authorization : undefined;
-    const headers = { ...(authorization && { Authorization: authorization }), ...remote?.headers };
+    const headers = this.plugin.remoteHeaders;
     const tolerance = new Tolerance(this.plugin);
     const base = tolerance.fetch(this.#options.fetch ?? fetchWithOwnSignal);
     // A request's own headers (Mcp-Param-*) ride on its async path.
