@@ -19,6 +19,11 @@ export interface RequestScope {
   readonly sessionId: string;
   /** The client's JSON-RPC id for the request. */
   readonly requestId: RequestId;
+  /**
+   * The headers of the client's HTTP request: a backend request made for it carries those its
+   * plugin forwards (`forwardHeaders`; see upstream/forward-headers.ts).
+   */
+  readonly headers?: InboundHeaders;
   /** True once the proxy has answered; later messages no longer belong to the request's stream. */
   done: boolean;
   /** A 2026 request (no session): where the backend's messages about it go. */
@@ -41,5 +46,8 @@ export interface StatelessSink {
   /** The backend asks the client something in the middle of the request (a 2025-era backend). */
   ask(request: JSONRPCRequest, signal: AbortSignal): Promise<Result>;
 }
+
+/** HTTP request headers as Node gives them: names in lower case. */
+export type InboundHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 export const requestScope = new AsyncLocalStorage<RequestScope>();

@@ -27,6 +27,7 @@ import { SharedBackends } from './upstream/legacy/shared.ts';
 import { groupsOf, type ListGroup } from './plugins/probe.ts';
 import { createApp, RequestTracker } from './http/app.ts';
 import { Authenticator } from './auth/authenticator.ts';
+import { policyKey } from './config/plugin-policy.ts';
 import { clientErrorHandler } from './http/limits.ts';
 import { signalProcessGroup } from './upstream/legacy/child-process.ts';
 import { resolveSettings, type Settings } from './config/settings.ts';
@@ -95,6 +96,12 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   const auth = new Authenticator(settings.auth);
   // Inbound tokens never reach a log line or an error.
   options.secrets?.set('auth', (auth.settings?.tokens ?? []).map((entry) => entry.token));
+  if (auth.mode === 'on') {
+    for (const [prefix, policy] of Object.entries(settings.plugins)) {
+      if (!policy.forwardHeaders?.some((name) => name.toLowerCase() === 'authorization')) continue;
+      log.warn({ prefix }, `config ${policyKey(prefix)}.forwardHeaders names Authorization while auth is on: the token callers present to mcp-switchboard reaches that backend too`);
+    }
+  }
   const registry = new PluginRegistry();
   const sessions = new SessionStore({ idleMs: settings.sessionIdleTimeoutMs });
   const requests = new RequestTracker();
@@ -123,6 +130,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     requestTimeoutMs: settings.requestTimeoutMs,
     loadTimeoutMs: settings.loadTimeoutMs,
     maxProcessesPerPlugin: settings.maxProcessesPerPlugin,
+    policies: settings.plugins,
     secrets: options.secrets,
     onListChanged: announce,
     retire: async (plugin, reason, graceMs) => {

@@ -311,6 +311,19 @@ test('listening beyond loopback with no auth configured is said loudly, at start
   }
 });
 
+test('a policy forwarding Authorization while auth is on is warned about: the caller\'s token to mcp-switchboard would reach that backend', async () => {
+  const plugins = { example: { forwardHeaders: ['x-tenant-*', 'authorization'] }, other: { forwardHeaders: ['X-Trace'] } };
+  const warned = async (auth: { tokens: { token: string; name: string }[] } | 'none') => {
+    const { log, lines } = memoryLogger();
+    const switchboard = await createSwitchboard({ cwd: ROOT, pluginDirs: [join(ROOT, 'plugins')], log, watch: false, auth, plugins });
+    await switchboard.close();
+    return lines().filter((line) => line.level === 40 && /forwardHeaders names Authorization while auth is on/.test(String(line.msg))).map((line) => String(line.msg));
+  };
+  const warnings = await warned({ tokens: [{ token: CI_TOKEN, name: 'ci' }] });
+  assert.deepEqual(warnings, ['config plugins.example.forwardHeaders names Authorization while auth is on: the token callers present to mcp-switchboard reaches that backend too']);
+  assert.deepEqual(await warned('none'), [], 'without auth there is no proxy token to leak');
+});
+
 test('auth in the config: SWITCHBOARD_AUTH_TOKENS adds tokens; short tokens, a JWT setup without audience and "none" with tokens are errors naming the key', async () => {
   const cwd = await mkdtemp(join(tmpdir(), 'switchboard-auth-config-'));
   const fromEnv = await loadConfig({ cwd, env: { SWITCHBOARD_AUTH_TOKENS: `${CI_TOKEN}, ${ADMIN_TOKEN}` } });

@@ -60,7 +60,7 @@ function expose(plugin: Plugin, kind: ListKind, original: string): string | unde
   switch (kind) {
     case 'tools':
     case 'prompts':
-      return ns.exposeName(original);
+      return ns.exposeName(original, kind);
     case 'resources':
       try {
         return ns.exposeUri(original);

@@ -14,6 +14,11 @@ export const LIST_METHOD: Record<ListKind, string> = {
   resourceTemplates: 'resources/templates/list',
 };
 
+/** Whether `method` reads one of the lists. */
+export function isListMethod(method: string): boolean {
+  return Object.values(LIST_METHOD).includes(method);
+}
+
 export const LIST_CAPABILITY: Record<ListKind, keyof ServerCapabilities> = {
   tools: 'tools',
   prompts: 'prompts',

@@ -1,14 +1,15 @@
 /**
  * Namespacing: how a plugin's names and URIs look to clients, and back.
  *
- * - Tools and prompts: `prefix_name` (FastMCP's convention).
+ * - Tools and prompts: `prefix_name` (FastMCP's convention); a plugin's policy may rename an
+ *   item first (`name` -> `newname`, then `prefix_newname`).
  * - Resources and templates: `scheme://prefix/rest` for URIs with an authority part
  *   (`resource://data` -> `resource://example/data`, `file:///a` -> `file://example//a`), and
  *   `scheme:prefix/rest` for URIs without one (`urn:isbn:1` -> `urn:example/isbn:1`).
  *   Both forms are reversible for every URI, query and fragment included.
  * - A plugin mounted with the empty prefix passes names and URIs through unchanged.
  *
- * Everything here is pure except the Namespace's memory of renamed names.
+ * Everything here is pure except the Namespace's memory of names it made safe.
  */
 import { createHash } from 'node:crypto';
 
@@ -89,42 +90,67 @@ export function prefixUriTemplate(template: string, prefix: string): string | un
   return prefixUri(template, prefix);
 }
 
+/** The kinds of item that have names (tools and prompts); each has its own renames. */
+export type NamedKind = 'tools' | 'prompts';
+
 /**
- * One plugin's namespace. It remembers the names it had to make safe, so a client calling a
+ * One plugin's namespace. Tools and prompts may be renamed by the plugin's policy (backend
+ * name -> new name, per kind), before the prefix is put on; a renamed item answers to its new
+ * name only. The namespace also remembers the names it had to make safe, so a client calling a
  * made-safe name reaches the original.
  */
 export class Namespace {
   readonly prefix: string;
-  readonly #renamed = new Map<string, string>();
+  readonly #renames: Record<NamedKind, ReadonlyMap<string, string>>;
+  /** Per kind: new name -> backend name. */
+  readonly #renamedFrom: Record<NamedKind, ReadonlyMap<string, string>>;
+  /** Per kind: made-safe client-side name -> backend name. */
+  readonly #madeSafe: Record<NamedKind, Map<string, string>> = { tools: new Map(), prompts: new Map() };
   readonly #onRename: (original: string, exposed: string) => void;
 
-  constructor(prefix: string, onRename: (original: string, exposed: string) => void = () => {}) {
+  constructor(
+    prefix: string,
+    onRename: (original: string, exposed: string) => void = () => {},
+    renames: Partial<Record<NamedKind, Readonly<Record<string, string>>>> = {},
+  ) {
     this.prefix = prefix;
     this.#onRename = onRename;
+    const tools = new Map(Object.entries(renames.tools ?? {}));
+    const prompts = new Map(Object.entries(renames.prompts ?? {}));
+    this.#renames = { tools, prompts };
+    this.#renamedFrom = { tools: reverse(tools), prompts: reverse(prompts) };
   }
 
   /** The name a client sees for the backend's tool or prompt `name`. */
-  exposeName(name: string): string {
-    const joined = joinName(this.prefix, name);
+  exposeName(name: string, kind: NamedKind = 'tools'): string {
+    const joined = joinName(this.prefix, this.#renames[kind].get(name) ?? name);
     const exposed = safeName(joined);
-    if (exposed !== joined && this.#renamed.get(exposed) !== name) {
-      this.#renamed.set(exposed, name);
+    if (exposed !== joined && this.#madeSafe[kind].get(exposed) !== name) {
+      this.#madeSafe[kind].set(exposed, name);
       this.#onRename(joined, exposed);
     }
     return exposed;
   }
 
   /** Whether `exposed` is a name this namespace had to make safe. */
-  isRenamed(exposed: string): boolean {
-    return this.#renamed.has(exposed);
+  isRenamed(exposed: string, kind: NamedKind = 'tools'): boolean {
+    return this.#madeSafe[kind].has(exposed);
   }
 
-  /** The backend's name for a client-side name, or undefined if the name is not in this namespace. */
-  originalName(exposed: string): string | undefined {
-    const renamed = this.#renamed.get(exposed);
-    if (renamed !== undefined) return renamed;
-    if (this.prefix === '') return exposed;
-    return exposed.startsWith(`${this.prefix}_`) ? exposed.slice(this.prefix.length + 1) : undefined;
+  /**
+   * The backend's name for a client-side name, or undefined if the name is not in this
+   * namespace. A renamed item's old name is not: only its new name leads to it.
+   */
+  originalName(exposed: string, kind: NamedKind = 'tools'): string | undefined {
+    const safe = this.#madeSafe[kind].get(exposed);
+    if (safe !== undefined) return safe;
+    let shown: string;
+    if (this.prefix === '') shown = exposed;
+    else if (exposed.startsWith(`${this.prefix}_`)) shown = exposed.slice(this.prefix.length + 1);
+    else return undefined;
+    const original = this.#renamedFrom[kind].get(shown) ?? shown;
+    const renamed = this.#renames[kind].get(original);
+    return renamed === undefined || renamed === shown ? original : undefined;
   }
 
   exposeUri(uri: string): string {
@@ -138,4 +164,10 @@ export class Namespace {
   exposeUriTemplate(template: string): string | undefined {
     return prefixUriTemplate(template, this.prefix);
   }
+}
+
+function reverse(map: ReadonlyMap<string, string>): Map<string, string> {
+  const reversed = new Map<string, string>();
+  for (const [from, to] of map) if (!reversed.has(to)) reversed.set(to, from);
+  return reversed;
 }

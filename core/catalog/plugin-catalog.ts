@@ -10,10 +10,14 @@
  * lists are interned by content across audiences, so 200 sessions of a 5,000-tool plugin hold
  * one list.
  *
+ * The plugin's policy (policy.ts) is applied once to each list as it is fetched: what is shared is
+ * what clients of the plugin may see.
+ *
  * `invalidate` (the plugin announced a change) drops the lists; the last good list of each kind
  * survives it, so a plugin that stops answering can still be listed from what it last said.
  */
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { ListPolicy } from './policy.ts';
 
 export type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 export type ListItem = Record<string, unknown>;
@@ -28,6 +32,11 @@ export class PluginCatalog {
   readonly #lastGood = new Map<ListKind, ListItem[]>();
   /** Bumped by invalidate: a fetch that started before it does not become the last good list. */
   #generation = 0;
+  readonly #policy: ListPolicy;
+
+  constructor(policy: ListPolicy = new ListPolicy()) {
+    this.#policy = policy;
+  }
 
   /**
    * The list of `kind` for `audience`: the shared one, or the one `fetch` gets (once, however
@@ -39,7 +48,7 @@ export class PluginCatalog {
     if (!listing) {
       const generation = this.#generation;
       listing = fetch().then((items) => {
-        const shared = this.intern(kind, items);
+        const shared = this.share(kind, items);
         if (generation === this.#generation || !this.#lastGood.has(kind)) this.#lastGood.set(kind, shared);
         return shared;
       });
@@ -50,6 +59,11 @@ export class PluginCatalog {
       });
     }
     return listing;
+  }
+
+  /** A list as the backend gave it, made what clients see (the policy applied) and shared (interned). */
+  share(kind: ListKind, items: ListItem[]): ListItem[] {
+    return this.intern(kind, this.#policy.apply(kind, items));
   }
 
   /** The shared array with the same content as `items`, or `items` itself, now shared. Shared arrays must not be modified. */

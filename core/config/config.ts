@@ -167,9 +167,10 @@ async function readMcpServersFile(path: string, cwd: string): Promise<McpServers
   return { origin: { file: path, display, dir: dirname(path) }, servers };
 }
 
-/** Settings given in the environment as JSON objects, with an example for the error message. */
+/** Settings given as JSON in the environment, with an example for the error when they are not. */
 const JSON_EXAMPLES: Partial<Record<Key, string>> = {
   mcpServers: '{"fs": {"command": "npx", "args": [...]}}',
+  plugins: '{"github": {"tools": {"deny": ["delete_*"]}}}',
   cors: '{"origins": ["https://app.example.com"]}',
   rateLimit: '{"requests": 600, "perSeconds": 60}',
   auth: '{"tokens": ["<a long random token>"]}, or none',
@@ -192,9 +193,10 @@ function fromString(key: Key, raw: string, where: string): unknown {
   }
   const result = schema.safeParse(value);
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const at = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    throw new SwitchboardError('SB_CONFIG_INVALID', `${where} (${key}): ${JSON.stringify(raw)} is not valid: ${at}${issue?.message}`, {
+    // Objects' problems name the key inside them (`plugins.github.tools`), as the file's do, and never quote the
+    // value back (an auth setting carries tokens).
+    if (key in JSON_EXAMPLES) throw configError(fileSchema.safeParse({ [key]: value }).error!, where);
+    throw new SwitchboardError('SB_CONFIG_INVALID', `${where} (${key}): ${JSON.stringify(raw)} is not valid: ${result.error.issues[0]?.message}`, {
       culprit: where,
     });
   }
@@ -261,17 +263,37 @@ async function readConfigFile(
 function configError(error: z.ZodError, where: string, scrub: (text: string) => string = (text) => text): SwitchboardError {
   const problems = error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
+      const known = keysAt(fileSchema, issue.path);
       return issue.keys
         .map((key) => {
-          const hint = closest(key, KEYS);
-          return `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
+          const hint = closest(key, known);
+          return `unknown key "${keyPath([...issue.path, key])}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
         })
         .join('; ');
     }
     if (issue.code === 'invalid_type' && issue.path.length === 0) return `must be an object of settings`;
-    return `key "${issue.path.join('.')}": ${issue.message}`;
+    if (issue.code === 'invalid_key') return `key "${keyPath(issue.path)}": ${issue.issues[0]?.message ?? issue.message}`;
+    return `key "${keyPath(issue.path)}": ${issue.message}`;
   });
   return new SwitchboardError('SB_CONFIG_INVALID', scrub(`${where}: ${problems.join('; ')}`), { culprit: where });
+}
+
+/** `plugins.github.tools` (a key that is not a plain word in brackets: `plugins["my server"]`). */
+function keyPath(path: readonly PropertyKey[]): string {
+  return path.map((part, i) => (typeof part === 'string' && !/^[A-Za-z0-9_$-]+$/.test(part) ? `[${JSON.stringify(part)}]` : `${i ? '.' : ''}${String(part)}`)).join('');
+}
+
+/** The keys an object at `path` in `schema` may have (for "did you mean"); none if it is not a known object. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: z.ZodType | undefined = schema;
+  for (const part of path) {
+    while (current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
+    if (current instanceof z.ZodObject) current = current.shape[String(part)] as z.ZodType | undefined;
+    else if (current instanceof z.ZodRecord) current = current.valueType as z.ZodType;
+    else return [];
+  }
+  while (current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
 }
 
 /** The known key nearest to a mistyped one (edit distance at most 3), if any. */

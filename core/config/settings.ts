@@ -9,6 +9,7 @@ import { authSchema } from '../auth/schema.ts';
 import type { AuthSettings } from '../auth/authenticator.ts';
 import type { CorsSettings } from '../http/cors.ts';
 import type { RateLimit } from '../http/limits.ts';
+import { pluginPoliciesSchema, type PluginPolicy } from './plugin-policy.ts';
 
 export interface Settings {
   port: number;
@@ -61,6 +62,8 @@ export interface Settings {
   shutdownGraceMs: number;
   /** Inbound authentication; unset: open (with a warning when listening beyond loopback). */
   auth?: AuthSettings;
+  /** A policy per plugin, by prefix (see plugin-policy.ts). */
+  plugins: Readonly<Record<string, PluginPolicy>>;
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -87,6 +90,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   loadTimeoutMs: 30_000,
   maxProcessesPerPlugin: 16,
   shutdownGraceMs: 5_000,
+  plugins: Object.freeze({}),
 });
 
 /** How each setting is checked (a config file, the environment and flags all go through these). */
@@ -132,6 +136,7 @@ export const SETTING_SCHEMAS = {
   maxProcessesPerPlugin: z.number().int().positive(),
   shutdownGraceMs: z.number().int().min(0),
   auth: authSchema,
+  plugins: pluginPoliciesSchema,
 } satisfies { [K in keyof Settings]-?: z.ZodType };
 
 /** `given` over the defaults, frozen. Keys given as undefined keep their default. */

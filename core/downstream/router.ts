@@ -79,13 +79,13 @@ export class Router {
       const backend = backends.backend(plugin);
       const listed = await this.#listOf(plugin, kind, backends);
       if (listed) {
-        const name = this.#names(plugin, listed.items).get(exposed);
+        const name = this.#names(plugin, kind, listed.items).get(exposed);
         if (name !== undefined) return { backend, name };
         continue; // the plugin's list says it has no such item
       }
-      // Its list is not known (it did not answer in time): route by the name alone.
-      const name = plugin.namespace.originalName(exposed);
-      if (name !== undefined) fallback ??= { backend, name };
+      // Its list is not known (it did not answer in time): route by the name alone, unless the policy hides it.
+      const name = plugin.namespace.originalName(exposed, kind);
+      if (name !== undefined && plugin.policy.shows(kind, name)) fallback ??= { backend, name };
     }
     if (fallback) return fallback;
     if (unavailable) throw unavailable;
@@ -100,13 +100,13 @@ export class Router {
     return tools.find((item) => item.name === route.name);
   }
 
-  /** The plugin and backend URI for a client-side resource URI. */
+  /** The plugin and backend URI for a client-side resource URI (or URI template, in a completion ref). */
   routeUri(exposed: string, backends: Backends): { backend: BackendLink; uri: string } {
     let unavailable: RpcError | undefined;
     for (const plugin of this.#options.registry.candidatesForUri(exposed)) {
       const uri = plugin.namespace.originalUri(exposed);
-      // A plugin that has no resources has none of this URI either.
-      if (uri === undefined || !offersResources(plugin) || !backends.principal.mayUse(plugin.prefix)) continue;
+      // A plugin that has no resources has none of this URI either; one its policy hides, or the caller may not use, is not there for them.
+      if (uri === undefined || !offersResources(plugin) || !plugin.policy.shows('resources', uri) || !backends.principal.mayUse(plugin.prefix)) continue;
       if (!isServing(plugin)) {
         unavailable ??= notServing(plugin);
         continue;
@@ -174,14 +174,14 @@ export class Router {
   }
 
   /** Client-side name -> backend name for one plugin list (built once per shared list). */
-  #names(plugin: Plugin, items: ListItem[]): Map<string, string> {
+  #names(plugin: Plugin, kind: NamedKind, items: ListItem[]): Map<string, string> {
     let index = this.#nameIndex.get(items);
     if (!index) {
       index = new Map();
       // The first item of a name wins, as in the merged list the client was shown.
       for (const item of items) {
         if (typeof item.name !== 'string') continue;
-        const exposed = plugin.namespace.exposeName(item.name);
+        const exposed = plugin.namespace.exposeName(item.name, kind);
         if (!index.has(exposed)) index.set(exposed, item.name);
       }
       this.#nameIndex.set(items, index);

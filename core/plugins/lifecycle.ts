@@ -14,9 +14,13 @@
  *   ranked in discovery order, whatever order they finish loading in; afterwards, the plugin
  *   already mounted keeps its prefix.
  * - **Unavailable** remote and command plugins are mounted anyway and probed again with backoff.
+ * - **Policies** (the config's `plugins`, by prefix) go with each version as it is loaded, so a
+ *   reloaded folder gets the policy of the prefix it now has. A version whose policy says
+ *   `enabled: false` is not mounted (a mounted previous version is unmounted), and shown as `disabled`.
  */
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { LoadedManifest } from './load.ts';
+import { policyKey, type PluginPolicy } from '../config/plugin-policy.ts';
 import { Plugin, type ListCounts, type PluginSource, type PluginState, type PluginKind } from './plugin.ts';
 import type { PluginRegistry } from './registry.ts';
 import { changedGroups, groupsOf, groupsWithItems, probe, type Fingerprints, type ListGroup, type Monitor } from './probe.ts';
@@ -48,6 +52,8 @@ export interface LifecycleOptions {
   requestTimeoutMs: number;
   loadTimeoutMs: number;
   maxProcessesPerPlugin: number;
+  /** The config's policy per plugin prefix (`plugins`). */
+  policies?: Readonly<Record<string, PluginPolicy>>;
   /** Where plugins' secret values are registered, so logs never show them. */
   secrets?: Secrets;
   /** Connected clients should re-list these. */
@@ -64,6 +70,8 @@ interface Entry {
   plugin?: Plugin;
   /** A loaded version refused for a prefix conflict, mounted when the conflict is gone. */
   candidate?: Plugin;
+  /** A loaded version its policy disables (`enabled: false`): not mounted, shown as such. */
+  disabled?: Plugin;
   /** For a source with no mounted version: why. */
   state: PluginState;
   error?: string;
@@ -94,6 +102,7 @@ export class PluginLifecycle {
   readonly #retiring = new Set<Plugin>();
   #nextOrder = 0;
   #starting = true;
+  readonly #created = new Date();
   #closed = false;
 
   constructor(options: LifecycleOptions) {
@@ -110,6 +119,7 @@ export class PluginLifecycle {
     await Promise.all(sources.map(({ source, load }) => this.mount(source, load)));
     // From now on the plugin already mounted keeps its prefix; a refused one waits for a change.
     this.#starting = false;
+    this.#warnOfUnusedPolicies();
   }
 
   /** Mounts or reloads one source. Resolves with the problem if it could not be (re)mounted. */
@@ -147,13 +157,13 @@ export class PluginLifecycle {
 
   /** Every source's state, mounted or not. */
   statuses(): PluginStatus[] {
-    return [...this.#entries.values()].map(({ source, plugin, candidate, state, error, since }) => {
-      const shown = plugin ?? candidate;
+    const statuses = [...this.#entries.values()].map(({ source, plugin, candidate, disabled, state, error, since }) => {
+      const shown = plugin ?? candidate ?? disabled;
       return {
         ...(shown && { prefix: shown.prefix, kind: shown.kind }),
         source: source.display,
         state: plugin?.state ?? state,
-        required: shown?.required ?? false,
+        required: (plugin ?? candidate)?.required ?? false,
         since: (plugin?.since ?? since).toISOString(),
         ...((plugin?.lastError ?? error) !== undefined && { error: plugin?.lastError ?? error }),
         ...(plugin?.counts && { counts: plugin.counts }),
@@ -161,6 +171,16 @@ export class PluginLifecycle {
         ...(plugin && plugin.state !== 'loading' && { era: plugin.sessionsToo ? `${plugin.era}, 2025-11-25` : plugin.era }),
       };
     });
+    // What the config requires and no source has: why /readyz says not ready.
+    const missing = this.#missingRequired().map((prefix): PluginStatus => ({
+      prefix,
+      source: `config ${policyKey(prefix)}`,
+      state: this.#starting ? 'loading' : 'failed',
+      required: true,
+      since: this.#created.toISOString(),
+      ...(!this.#starting && { error: `no plugin has the prefix "${prefix}", which the config requires (${policyKey(prefix)}.required)` }),
+    }));
+    return [...statuses, ...missing];
   }
 
   /** Why each source that has no mounted version could not be mounted. */
@@ -168,9 +188,25 @@ export class PluginLifecycle {
     return [...this.#entries.values()].flatMap((e) => (!e.plugin && e.problem ? [e.problem] : []));
   }
 
-  /** True when every plugin marked `required` is ready. */
+  /**
+   * True when every plugin marked `required` (by its policy or manifest) is ready; disabled ones
+   * do not count. A prefix the config's policies require that no source has is not ready either.
+   */
   get ready(): boolean {
-    return [...this.#entries.values()].every(({ plugin, candidate }) => (plugin ?? candidate)?.required !== true || plugin?.state === 'ready' || plugin?.state === 'degraded');
+    const mounted = [...this.#entries.values()].every(({ plugin, candidate }) => (plugin ?? candidate)?.required !== true || plugin?.state === 'ready' || plugin?.state === 'degraded');
+    return mounted && this.#missingRequired().length === 0;
+  }
+
+  /** Prefixes the config's policies require (`required: true`) that no source has, loaded or not. */
+  #missingRequired(): string[] {
+    const known = this.#knownPrefixes();
+    return Object.entries(this.#options.policies ?? {})
+      .filter(([prefix, policy]) => policy.required === true && policy.enabled !== false && !known.has(prefix))
+      .map(([prefix]) => prefix);
+  }
+
+  #knownPrefixes(): Set<string> {
+    return new Set([...this.#entries.values()].flatMap(({ plugin, candidate, disabled }) => [plugin, candidate, disabled].flatMap((p) => (p ? [p.prefix] : []))));
   }
 
   /** The process ids of every plugin's child processes (mounted versions and those being retired). */
@@ -205,16 +241,53 @@ export class PluginLifecycle {
     } catch (error) {
       return this.#failed(entry, asSwitchboardError(error, source));
     }
-    const plugin = new Plugin({
+    const plugin = this.#newPlugin(source, loaded);
+    this.#options.secrets?.set(source.id, [...(entry.plugin?.secrets ?? []), ...plugin.secrets]);
+    if (!plugin.enabled) return this.#disable(entry, plugin);
+    entry.disabled = undefined;
+    return entry.plugin ? this.#reload(entry, entry.plugin, plugin) : this.#admit(entry, plugin);
+  }
+
+  /** A version of a source as a plugin, with the policy of its prefix. */
+  #newPlugin(source: PluginSource, { manifest, substituted }: LoadedManifest): Plugin {
+    const policies = this.#options.policies ?? {};
+    return new Plugin({
       source,
-      manifest: loaded.manifest,
-      substituted: loaded.substituted,
+      manifest,
+      substituted,
+      policy: Object.hasOwn(policies, manifest.prefix) ? policies[manifest.prefix] : undefined,
       log: this.#options.log,
       defaultTimeoutMs: this.#options.requestTimeoutMs,
       defaultMaxProcesses: this.#options.maxProcessesPerPlugin,
     });
-    this.#options.secrets?.set(source.id, [...(entry.plugin?.secrets ?? []), ...plugin.secrets]);
-    return entry.plugin ? this.#reload(entry, entry.plugin, plugin) : this.#admit(entry, plugin);
+  }
+
+  /** A version its policy disables: not mounted; a mounted previous version is unmounted. */
+  async #disable(entry: Entry, plugin: Plugin): Promise<undefined> {
+    entry.disabled = plugin;
+    entry.candidate = undefined;
+    entry.state = 'disabled';
+    entry.error = undefined;
+    entry.problem = undefined;
+    entry.since = new Date();
+    plugin.log.info(`${plugin.label} is disabled (config ${policyKey(plugin.prefix)}.enabled is false); not mounted`);
+    const previous = entry.plugin;
+    if (!previous) return undefined;
+    entry.plugin = undefined;
+    this.#options.registry.remove(previous);
+    this.#options.onListChanged(groupsWithItems(previous.counts));
+    const retiring = this.#retire(previous, 'disabled', previous.timeoutMs);
+    this.#reconsider();
+    await retiring;
+    return undefined;
+  }
+
+  /** A policy for a prefix no source has is worth a word (a misspelt prefix), not an error: the plugin may come later. */
+  #warnOfUnusedPolicies(): void {
+    const prefixes = this.#knownPrefixes();
+    for (const prefix of Object.keys(this.#options.policies ?? {})) {
+      if (!prefixes.has(prefix)) this.#options.log.warn({ prefix }, `config ${policyKey(prefix)}: no plugin has the prefix "${prefix}"; the policy applies when one is mounted`);
+    }
   }
 
   /** A new version of a mounted plugin: probed first, and put in place only if it works. */
@@ -309,14 +382,7 @@ export class PluginLifecycle {
     this.#monitors.get(plugin)?.close();
     this.#monitors.delete(plugin);
     entry.plugin = undefined;
-    entry.candidate = new Plugin({
-      source: plugin.source,
-      manifest: plugin.manifest,
-      substituted: plugin.substituted,
-      log: this.#options.log,
-      defaultTimeoutMs: this.#options.requestTimeoutMs,
-      defaultMaxProcesses: this.#options.maxProcessesPerPlugin,
-    });
+    entry.candidate = this.#newPlugin(plugin.source, plugin);
     return entry;
   }
 
@@ -345,6 +411,7 @@ export class PluginLifecycle {
       entry.plugin.log.error({ code: error.code }, `${error.message}; the previous version keeps serving`);
     } else {
       entry.state = 'failed';
+      entry.disabled = undefined;
       entry.error = error.message;
       entry.problem = error;
       entry.since = new Date();

@@ -1,13 +1,16 @@
 /**
- * A mounted plugin: its validated manifest, where it came from, its namespace, and its state
- * as the proxy last saw it. Client sessions open their own backend connections to it (see
- * backend.ts); the plugin itself holds no connection.
+ * A mounted plugin: its validated manifest, the config's policy for its prefix, where it came
+ * from, its namespace, and its state as the proxy last saw it. Client sessions open their own
+ * backend connections to it (see backend.ts); the plugin itself holds no connection.
  */
 import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { PluginManifest } from './manifest.ts';
+import { policyKey, type PluginPolicy } from '../config/plugin-policy.ts';
 import { Namespace } from '../catalog/namespace.ts';
 import { PluginCatalog } from '../catalog/plugin-catalog.ts';
-import { Secrets, secretsOfUrl } from '../redact.ts';
+import { ListPolicy } from '../catalog/policy.ts';
+import { HeaderForwarding, mergeHeaders } from '../upstream/forward-headers.ts';
+import { Secrets, secretsOfUrl, splitCredentials } from '../redact.ts';
 import { ProcessSlots } from './process-slots.ts';
 import type { ModernUpstream } from '../upstream/modern/upstream.ts';
 import type { Logger } from '../log.ts';
@@ -21,8 +24,9 @@ export type ProtocolEra = '2025-11-25' | '2026-07-28';
  *   while the proxy waits for it, `ready` again (with `list_changed`) when it answers.
  * - `unavailable`: its backend does not answer; retried with backoff.
  * - `failed`: it cannot be mounted (its folder or entry is broken).
+ * - `disabled`: the config's policy for its prefix says `enabled: false`; not mounted.
  */
-export type PluginState = 'loading' | 'ready' | 'degraded' | 'unavailable' | 'failed';
+export type PluginState = 'loading' | 'ready' | 'degraded' | 'unavailable' | 'failed' | 'disabled';
 
 /** Where a plugin comes from: a plugin folder, or an `mcpServers` entry of a config file. */
 export interface PluginSource {
@@ -78,11 +82,19 @@ export class Plugin {
   sessionsToo = false;
   /** What such a plugin said about itself to a 2025 `initialize` (its capabilities there may differ). */
   sessionInfo?: BackendInfo;
+  /** The config's policy for its prefix (`plugins.<prefix>`), as given. */
+  readonly policyConfig: PluginPolicy;
+  /** What of its lists clients see (its renames are in the namespace). */
+  readonly policy: ListPolicy;
   /** Its lists, shared by the client sessions (see plugin-catalog.ts). */
-  readonly catalog = new PluginCatalog();
+  readonly catalog: PluginCatalog;
+  /** Remote plugins: which of a client request's headers go on to the backend. */
+  readonly forwarding: HeaderForwarding;
+  /** Remote plugins: the headers of every request (URL credentials, the manifest's `remote.headers`, the policy's `headers`). */
+  readonly remoteHeaders: Readonly<Record<string, string>>;
   /** The values `${VAR}` in its manifest took from the environment (see expand.ts). */
   readonly substituted: readonly string[];
-  /** The secret values in its manifest (URL credentials and query values, header and environment values, and whatever came from `${VAR}`). */
+  /** The secret values in its manifest and policy (URL credentials and query values, header and environment values, and whatever came from `${VAR}`). */
   readonly secrets: readonly string[];
 
   state: PluginState = 'loading';
@@ -99,26 +111,41 @@ export class Plugin {
   constructor(options: {
     source: PluginSource;
     manifest: PluginManifest;
+    policy?: PluginPolicy;
     log: Logger;
     defaultTimeoutMs: number;
     defaultMaxProcesses: number;
     substituted?: readonly string[];
   }) {
     const { source, manifest } = options;
+    const policy = options.policy ?? {};
     this.source = source;
     this.manifest = manifest;
+    this.policyConfig = policy;
     this.kind = manifest.server ? 'in-process' : manifest.remote ? 'remote' : 'command';
     this.log = options.log.child({ plugin: manifest.prefix, source: source.display });
-    this.namespace = new Namespace(manifest.prefix, (original, exposed) =>
-      this.log.warn({ original, exposed }, `name "${original}" is not accepted by every client; exposed as "${exposed}"`),
+    this.namespace = new Namespace(
+      manifest.prefix,
+      (original, exposed) => this.log.warn({ original, exposed }, `name "${original}" is not accepted by every client; exposed as "${exposed}"`),
+      { tools: policy.tools?.rename, prompts: policy.prompts?.rename },
     );
-    this.timeoutMs = manifest.remote?.timeoutMs ?? manifest.timeoutMs ?? options.defaultTimeoutMs;
+    this.policy = new ListPolicy(policy);
+    this.catalog = new PluginCatalog(this.policy);
+    this.timeoutMs = policy.timeoutMs ?? manifest.remote?.timeoutMs ?? manifest.timeoutMs ?? options.defaultTimeoutMs;
     this.maxProcesses = manifest.command?.maxProcesses ?? options.defaultMaxProcesses;
     this.processSlots = new ProcessSlots(this.maxProcesses);
     this.substituted = options.substituted ?? [];
+    const remote = manifest.remote;
+    const authorization = remote ? splitCredentials(remote.url).authorization : undefined;
+    this.remoteHeaders = remote ? mergeHeaders(authorization ? { Authorization: authorization } : undefined, remote.headers, policy.headers) : {};
+    this.forwarding = new HeaderForwarding(remote ? policy.forwardHeaders : []);
+    if (!remote && (policy.forwardHeaders?.length || Object.keys(policy.headers ?? {}).length)) {
+      this.log.warn(`config ${policyKey(manifest.prefix)}: forwardHeaders and headers apply to remote plugins only; ignored for this ${this.kind} plugin`);
+    }
     this.secrets = [
-      ...(manifest.remote ? secretsOfUrl(manifest.remote.url) : []),
-      ...Object.values(manifest.remote?.headers ?? {}),
+      ...(remote ? secretsOfUrl(remote.url) : []),
+      ...Object.values(remote?.headers ?? {}),
+      ...Object.values(policy.headers ?? {}),
       ...Object.values(manifest.command?.env ?? {}),
       ...this.substituted,
     ];
@@ -144,8 +171,14 @@ export class Plugin {
     return era === '2025-11-25' && this.sessionsToo ? (this.sessionInfo ?? this.info) : this.info;
   }
 
+  /** `GET /readyz` waits for it: the policy says so, or else the manifest. */
   get required(): boolean {
-    return this.manifest.required === true;
+    return (this.policyConfig.required ?? this.manifest.required) === true;
+  }
+
+  /** False when the policy for its prefix says `enabled: false`: it is not mounted. */
+  get enabled(): boolean {
+    return this.policyConfig.enabled !== false;
   }
 
   setState(state: PluginState, error?: string): void {

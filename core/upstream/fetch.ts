@@ -1,12 +1,28 @@
 /**
- * fetch for backend connections: headers for the legacy SSE transport's own fetch, and network
- * errors described by their cause. (One abort signal per request: see sdk-workarounds.ts.)
+ * fetch for backend connections: headers for the legacy SSE transport's own fetch, a request's
+ * own headers, and network errors described by their cause. (One abort signal per request: see
+ * sdk-workarounds.ts.)
  */
 import { messageOf } from '../errors.ts';
+import { backendCall } from './call-scope.ts';
 
 /** The legacy SSE transport opens its event stream with its own fetch: give it the headers too. */
 export function withHeaders(headers: Record<string, string> | undefined): typeof fetch {
   return (input, init) => fetch(input, { ...init, headers: { ...headers, ...Object.fromEntries(new Headers(init?.headers)) } });
+}
+
+/**
+ * `base` with the headers of the backend request being sent (`Mcp-Param-*`, forwarded client
+ * headers: see call-scope.ts) put over the transport's. They ride on the request's async path.
+ */
+export function withCallHeaders(base: typeof fetch): typeof fetch {
+  return (input, init) => {
+    const extra = backendCall.getStore()?.headers;
+    if (!extra) return base(input, init);
+    const merged = new Headers(init?.headers);
+    for (const [name, value] of Object.entries(extra)) merged.set(name, value);
+    return base(input, { ...init, headers: merged });
+  };
 }
 
 /** `fetch failed` says nothing; its cause (ECONNREFUSED, ENOTFOUND...) says what went wrong. */

@@ -204,7 +204,7 @@ export class ClientSession implements BackendPeer {
 
   async #dispatch(request: JSONRPCRequest, extra: Extra): Promise<Result> {
     this.lastSeen = Date.now();
-    const scope: RequestScope = { sessionId: this.id, requestId: request.id, done: false, closeStream: extra.closeSSEStream };
+    const scope: RequestScope = { sessionId: this.id, requestId: request.id, headers: extra.requestInfo?.headers, done: false, closeStream: extra.closeSSEStream };
     let end!: (error: Error) => void;
     const ended = new Promise<never>((_, reject) => (end = reject));
     this.#requests.add(end);

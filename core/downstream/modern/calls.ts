@@ -81,7 +81,8 @@ function start(backend: BackendLink, method: string, params: Params, ctx: Server
     },
     ask: (request, signal) => gate.ask(request, signal),
   };
-  const scope: RequestScope = { sessionId: 'stateless', requestId: ctx.mcpReq.id, done: false, stateless: sink };
+  const headers = ctx.http?.req?.headers;
+  const scope: RequestScope = { sessionId: 'stateless', requestId: ctx.mcpReq.id, ...(headers && { headers: Object.fromEntries(headers) }), done: false, stateless: sink };
   const token = (ctx.mcpReq._meta as { progressToken?: unknown } | undefined)?.progressToken;
   const call = requestScope.run(scope, () =>
     backend.request(method, params, {

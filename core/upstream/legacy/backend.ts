@@ -20,7 +20,7 @@ import { trackBackendRequests } from '../../sdk-workarounds.ts';
 import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../../errors.ts';
 import { backendError, isNotDelivered, isSessionGone } from './errors.ts';
 import { RestartBackoff } from './restart.ts';
-import { backendCall } from '../call-scope.ts';
+import { backendCall, forwardedHeaders } from '../call-scope.ts';
 import type { BackendLink, BackendPeer } from '../link.ts';
 
 export type { BackendLink, BackendPeer } from '../link.ts';
@@ -136,7 +136,7 @@ export class Backend implements BackendLink, ProcessHolder {
     this.#inFlight++;
     this.lastUsed = Date.now();
     try {
-      const result = await this.#send(method, params, options, true);
+      const result = await this.#send(method, params, options, true, forwardedHeaders(this.plugin, method));
       this.#remember(method, params);
       return result;
     } finally {
@@ -144,7 +144,7 @@ export class Backend implements BackendLink, ProcessHolder {
     }
   }
 
-  async #send(method: string, params: Record<string, unknown> | undefined, options: RequestOptions, mayRetry: boolean): Promise<Result> {
+  async #send(method: string, params: Record<string, unknown> | undefined, options: RequestOptions, mayRetry: boolean, headers?: Record<string, string>): Promise<Result> {
     let client: Client;
     try {
       ({ client } = await this.connection());
@@ -156,6 +156,7 @@ export class Backend implements BackendLink, ProcessHolder {
     const gone = followSignals(options.signal);
     let lostWith: Error | undefined;
     const call = {
+      ...(headers && { headers }),
       lost: (error: Error) => {
         void backendCall.exit(() => this.#stillThere(client)).then((alive) => {
           if (alive || gone.signal.aborted) return;
@@ -175,7 +176,7 @@ export class Backend implements BackendLink, ProcessHolder {
         const why = sessionGone ? 'the backend no longer knows this session' : notDelivered ? 'its process was not running' : 'the answer was lost';
         this.plugin.log.info({ method }, `${why}; opening a new backend session and sending ${method} there`);
         await this.#reset(client);
-        return this.#send(method, params, options, false);
+        return this.#send(method, params, options, false, headers);
       }
       if (lostWith) {
         const replay = method === 'tools/call' ? '; the call was not replayed (it may or may not have run)' : '';
@@ -269,7 +270,7 @@ export class Backend implements BackendLink, ProcessHolder {
     if (!this.#ownLists.has(kind)) return this.plugin.catalog.get(audienceOf(this.#peer.clientCapabilities()), kind, () => this.#fetchAll(kind));
     let listing = this.#ownLists.get(kind);
     if (!listing) {
-      listing = this.#fetchAll(kind).then((items) => this.plugin.catalog.intern(kind, items));
+      listing = this.#fetchAll(kind).then((items) => this.plugin.catalog.share(kind, items));
       this.#ownLists.set(kind, listing);
       const settled = listing;
       settled.catch(() => {

@@ -2,14 +2,15 @@
  * Remote plugins: an MCP endpoint over streamable HTTP, or the legacy SSE transport. Each
  * connection is its own backend session. Credentials in the URL (`https://user:pw@host/mcp`)
  * become a Basic `Authorization` header, since fetch refuses such URLs; the URL is only ever
- * shown redacted.
+ * shown redacted. Each request also carries its own headers (the client's that the plugin
+ * forwards; see call-scope.ts).
  */
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Plugin } from '../../plugins/plugin.ts';
 import { SwitchboardError } from '../../errors.ts';
 import { redactUrl, splitCredentials } from '../../redact.ts';
-import { describeNetworkError, fetchWithOwnSignal, withHeaders } from '../fetch.ts';
+import { describeNetworkError, fetchWithOwnSignal, withCallHeaders, withHeaders } from '../fetch.ts';
 import { newClient, once, type ConnectOptions, type Connection } from './connection.ts';
 import { requestScope } from '../../scope.ts';
 
@@ -18,15 +19,15 @@ import { requestScope } from '../../scope.ts';
  * polling) is reconnected to by the SDK with `Last-Event-ID`, on that request's async path: the
  * client's stream of the request is closed then too, so it resumes as it would directly.
  */
-const followingStreamCloses: typeof fetch = (input, init) => {
+const followingStreamCloses: typeof fetch = withCallHeaders((input, init) => {
   if (init?.method === 'GET' && new Headers(init.headers).has('last-event-id')) requestScope.getStore()?.closeStream?.();
   return fetchWithOwnSignal(input, init);
-};
+});
 
 export async function connectRemote(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
   const remote = plugin.manifest.remote!;
-  const { url, authorization } = splitCredentials(remote.url);
-  const headers = { ...(authorization && { Authorization: authorization }), ...remote.headers };
+  const { url } = splitCredentials(remote.url);
+  const headers = plugin.remoteHeaders;
   const requestInit: RequestInit = { headers };
   // Which transport answered last time is remembered per plugin, so later sessions skip the failed try.
   const preferred = remote.transport && remote.transport !== 'auto' ? remote.transport : plugin.remoteTransport;
@@ -38,7 +39,7 @@ export async function connectRemote(plugin: Plugin, options: ConnectOptions): Pr
     const transport =
       kind === 'streamable-http'
         ? new StreamableHTTPClientTransport(url, { requestInit, fetch: followingStreamCloses })
-        : new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: withHeaders(headers) } });
+        : new SSEClientTransport(url, { requestInit, fetch: withCallHeaders(fetch), eventSourceInit: { fetch: withHeaders(headers) } });
     try {
       await client.connect(transport, { timeout: plugin.timeoutMs, signal: options.signal });
       plugin.remoteTransport = kind;

@@ -10,6 +10,7 @@ import { audienceOf, type ListItem, type ListKind } from '../../catalog/plugin-c
 import { encodeParamHeaders, paramHeaders } from '../../catalog/param-headers.ts';
 import { RpcCodes, RpcError } from '../../errors.ts';
 import type { BackendLink, BackendPeer } from '../link.ts';
+import { forwardedHeaders } from '../call-scope.ts';
 import type { ModernUpstream } from './upstream.ts';
 
 export class ModernLink implements BackendLink {
@@ -57,7 +58,10 @@ export class ModernLink implements BackendLink {
     }
     this.#inFlight++;
     try {
-      return await this.#upstream.send(this, method, params, options, method === 'tools/call' ? await this.#paramHeaders(params) : undefined);
+      const forwarded = forwardedHeaders(this.plugin, method);
+      const declared = method === 'tools/call' ? await this.#paramHeaders(params) : undefined;
+      const headers = forwarded && declared ? { ...forwarded, ...declared } : (declared ?? forwarded);
+      return await this.#upstream.send(this, method, params, options, headers);
     } finally {
       if (--this.#inFlight === 0) this.#drained?.();
     }

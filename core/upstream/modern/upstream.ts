@@ -29,7 +29,7 @@ import { LIST_CAPABILITY, LIST_CHANGED, readAllPages } from '../../catalog/lists
 import { messageOf } from '../../errors.ts';
 import { splitCredentials } from '../../redact.ts';
 import { backendCall } from '../call-scope.ts';
-import { fetchWithOwnSignal } from '../fetch.ts';
+import { fetchWithOwnSignal, withCallHeaders } from '../fetch.ts';
 import type { BackendPeer } from '../link.ts';
 import { ModernLink } from './link.ts';
 import { isUnreachable, modernError } from './errors.ts';
@@ -87,20 +87,11 @@ export class ModernUpstream {
 
   /** Asks `server/discover`: the backend speaks 2026-07-28, or this rejects (see isWrongEra). */
   async connect(options: { timeoutMs: number; signal?: AbortSignal }): Promise<Discovered> {
-    const remote = this.plugin.manifest.remote;
-    const authorization = remote ? splitCredentials(remote.url).authorization : undefined;
-    const headers = { ...(authorization && { Authorization: authorization }), ...remote?.headers };
+    const headers = this.plugin.remoteHeaders;
     const tolerance = new Tolerance(this.plugin);
-    const base = tolerance.fetch(this.#options.fetch ?? fetchWithOwnSignal);
-    // A request's own headers (Mcp-Param-*) ride on its async path.
-    const fetchWithCallHeaders: typeof fetch = (input, init) => {
-      const extra = backendCall.getStore()?.headers;
-      if (!extra) return base(input, init);
-      const merged = new Headers(init?.headers);
-      for (const [name, value] of Object.entries(extra)) merged.set(name, value);
-      return base(input, { ...init, headers: merged });
-    };
-    const transport = tolerance.transport(new StreamableHTTPClientTransport(this.#url, { fetch: fetchWithCallHeaders, requestInit: { headers } }));
+    // A request's own headers (Mcp-Param-*, the client's forwarded ones) ride on its async path.
+    const base = withCallHeaders(tolerance.fetch(this.#options.fetch ?? fetchWithOwnSignal));
+    const transport = tolerance.transport(new StreamableHTTPClientTransport(this.#url, { fetch: base, requestInit: { headers } }));
     await this.#client.connect(transport, { timeout: options.timeoutMs, signal: options.signal });
     return {
       capabilities: (this.#client.getServerCapabilities() ?? {}) as ServerCapabilities,
