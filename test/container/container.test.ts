@@ -66,6 +66,13 @@ async function startContainer(words: string[], label: string, cwd?: string): Pro
     if (Date.now() > deadline) throw new Error(`container ${name} did not answer /healthz on port ${port} within 60 s; its log:\n${await logsOf(name)}`);
     await sleep(200);
   }
+  // Plugins join as they become ready: wait until none is still loading (with auth on, /readyz lists none to us).
+  for (;;) {
+    const readyz = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.json() as Promise<{ plugins?: { state: string }[] }>, () => undefined);
+    if (readyz && !readyz.plugins?.some((plugin) => plugin.state === 'loading')) break;
+    if (Date.now() > deadline) throw new Error(`container ${name}: plugins still loading after 60 s: ${JSON.stringify(readyz)}; its log:\n${await logsOf(name)}`);
+    await sleep(200);
+  }
   return { name, port, url: `http://localhost:${port}/mcp` };
 }
 
