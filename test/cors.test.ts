@@ -8,18 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { ROOT, startProxy, type RunningProxy } from './helpers.ts';
+import { ROOT, startProxy, type RunningProxy, ACCEPT, INITIALIZE } from './helpers.ts';
 import { checkHostAndOrigin } from '../core/http/app.ts';
 import { corsMiddleware, type CorsSettings } from '../core/http/cors.ts';
 
-const ACCEPT = 'application/json, text/event-stream';
 const APP = 'https://app.example.com';
-const INITIALIZE = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cors-test', version: '1' } },
-};
 
 async function withProxy(cors: CorsSettings | undefined, run: (proxy: RunningProxy) => Promise<void>, more: Record<string, unknown> = {}): Promise<void> {
   const proxy = await startProxy({ pluginDirs: [join(ROOT, 'plugins')], cors, ...more });

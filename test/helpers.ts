@@ -14,6 +14,15 @@ import { Secrets } from '../core/redact.ts';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
+/** For tests speaking raw HTTP to /mcp: the Accept header streamable HTTP asks for, and a 2025-era initialize. */
+export const ACCEPT = 'application/json, text/event-stream';
+export const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw-http-test', version: '1' } },
+};
+
 /** A logger that keeps its lines in memory, so tests can assert on what the proxy logged. */
 export function memoryLogger(secrets?: Secrets): { log: Logger; lines: () => Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];

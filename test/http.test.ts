@@ -5,17 +5,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { ROOT, startProxy, type RunningProxy } from './helpers.ts';
+import { ROOT, startProxy, type RunningProxy, ACCEPT, INITIALIZE } from './helpers.ts';
 import { checkHostAndOrigin } from '../core/http/app.ts';
 
 let proxy: RunningProxy;
-const ACCEPT = 'application/json, text/event-stream';
-const INITIALIZE = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'curl', version: '1' } },
-};
 
 before(async () => {
   proxy = await startProxy({ pluginDirs: [join(ROOT, 'plugins')] });

@@ -12,17 +12,10 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { FIXTURES, ROOT, memoryLogger, startProxy, until, type RunningProxy } from './helpers.ts';
+import { FIXTURES, ROOT, memoryLogger, startProxy, until, type RunningProxy, ACCEPT, INITIALIZE } from './helpers.ts';
 import { HttpLimits, principalOf } from '../core/http/limits.ts';
 
-const ACCEPT = 'application/json, text/event-stream';
 const MODERN = '2026-07-28';
-const INITIALIZE = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'limits-test', version: '1' } },
-};
 const PLUGINS = [join(ROOT, 'plugins')];
 const WITH_FIXTURES = [join(ROOT, 'plugins'), join(FIXTURES, 'plugins')];
 
