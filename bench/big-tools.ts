@@ -1,7 +1,7 @@
 /**
  * A server with many tools (5,000 by default), for the large-catalogue benchmark: the same
- * generated tools as an in-process plugin (bigPlugin, imported by a plugin folder the benchmark
- * writes) and as a remote server (big-server.ts).
+ * generated tools as an in-process plugin (bigPlugin, imported by plugin folders the benchmark
+ * writes) and, the same module served by bare-server.ts, as a remote server.
  *
  * Built on the SDK's low-level `Server`, with the tool definitions made once per process and
  * shared by every session's server: what is measured is what the proxy keeps per session, not

@@ -9,8 +9,8 @@ import { bigTools } from './big-tools.ts';
 import { Inspector, settledMemory } from './inspector.ts';
 import { runPool } from './load.ts';
 import { McpSession } from './mcp-http.ts';
-import { bigPluginDir, remotePluginDir } from './plugin-dirs.ts';
-import { rss, sampleRss, sessionsLeft, sleep, startNode, startProxy, type Running } from './processes.ts';
+import { generatedPluginsDir, remotePluginDir } from './plugin-dirs.ts';
+import { rss, sampleRss, sessionsLeft, sleep, startBareServer, startProxy, type Running } from './processes.ts';
 import { atMostMB, mib, reportWarnings, type Results } from './report.ts';
 
 export type CatalogVariant = 'in-process' | 'remote';
@@ -21,11 +21,12 @@ export async function catalogBench(results: Results, sizes: { tools: number; ses
   const names = bigTools(sizes.tools).map((tool) => `big_${tool.name}`);
   let server: Running | undefined;
   let dir: string;
+  const big = await generatedPluginsDir(1, sizes.tools);
   if (variant === 'remote') {
-    server = await startNode(['--import', 'tsx', 'bench/big-server.ts'], /listening (http:\S+)/, { TOOLS: String(sizes.tools), PORT: '0' });
+    server = await startBareServer(big.modules[0]!);
     dir = await remotePluginDir(server.url, 'big');
   } else {
-    dir = await bigPluginDir(sizes.tools);
+    dir = big.dir;
   }
   const proxy = await startProxy({ pluginDirs: [dir], inspect: true });
   const inspector = await Inspector.connect(proxy.inspectorUrl!);

@@ -12,7 +12,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { fetchWithOwnSignal } from '../core/upstream/fetch.ts';
 import { rss, sleep, startProxy, startRemoteFixture } from './processes.ts';
-import { mib, reportWarnings, type Results } from './report.ts';
+import { median, mib, percentile, reportWarnings, type Results } from './report.ts';
 import { remotePluginDir } from './plugin-dirs.ts';
 
 export interface SdkSession {
@@ -33,11 +33,6 @@ export async function sdkConnect(url: string): Promise<SdkSession> {
       await client.close();
     },
   };
-}
-
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 const describe = (s: number[]) => `p50 ${percentile(s, 50).toFixed(2)}, p90 ${percentile(s, 90).toFixed(2)}, p99 ${percentile(s, 99).toFixed(2)} ms`;
@@ -77,7 +72,6 @@ export async function latencyBench(results: Results, sizes: { calls: number; ses
   const directSamples = await latency(direct.client, 'shout', args, calls);
   const proxiedSamples = await latency(through.client, 'remote_shout', args, calls);
   const inProcessSamples = await latency(through.client, 'example_hello_world', {}, calls);
-  const median = (s: number[]) => percentile(s, 50);
   results.add(section, 'directP50', 'latency, direct to the remote server', median(directSamples), 'ms', describe(directSamples));
   results.add(section, 'remoteP50', 'latency, through the proxy to it', median(proxiedSamples), 'ms', describe(proxiedSamples));
   results.add(section, 'inProcessP50', 'latency, through the proxy, in-process', median(inProcessSamples), 'ms', describe(inProcessSamples));

@@ -25,13 +25,36 @@ export async function remotePluginDir(url: string, prefix = 'remote'): Promise<s
   return dir;
 }
 
-/** A folder with one in-process plugin `big` serving `tools` generated tools (bench/big-tools.ts). */
-export async function bigPluginDir(tools: number): Promise<string> {
+/** The tests' fixture plugin (prefix `fx`, with an `echo` tool): mounted in-process and served bare. */
+export const FIXTURE_PLUGIN = join(ROOT, 'test', 'fixtures', 'plugins', 'fixture', 'index.ts');
+
+/** A folder with one in-process plugin `fx`: the tests' fixture plugin (FIXTURE_PLUGIN), re-exported. */
+export async function fixturePluginDir(): Promise<string> {
   const dir = await tempDir();
-  await mkdir(join(dir, 'big'));
-  const module = pathToFileURL(join(ROOT, 'bench', 'big-tools.ts')).href;
-  await writeFile(join(dir, 'big', 'index.ts'), `import { bigPlugin } from ${JSON.stringify(module)};\nexport default bigPlugin(${tools});\n`);
+  await mkdir(join(dir, 'fx'));
+  await writeFile(join(dir, 'fx', 'index.ts'), `export { default } from ${JSON.stringify(pathToFileURL(FIXTURE_PLUGIN).href)};\n`);
   return dir;
+}
+
+/**
+ * A folder of `count` in-process plugins `p00`, `p01`, ... each serving `tools` generated tools
+ * (bench/big-tools.ts); with `count` 1, one plugin `big`. Resolves with the
+ * folder and the plugins' module files (a bare server can serve one of them too).
+ */
+export async function generatedPluginsDir(count: number, tools: number): Promise<{ dir: string; modules: string[] }> {
+  const dir = await tempDir();
+  const width = String(count - 1).length;
+  const source = pathToFileURL(join(ROOT, 'bench', 'big-tools.ts')).href;
+  const modules = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const name = count === 1 ? 'big' : `p${String(i).padStart(Math.max(2, width), '0')}`;
+      await mkdir(join(dir, name));
+      const module = join(dir, name, 'index.ts');
+      await writeFile(module, `import { bigPlugin } from ${JSON.stringify(source)};\nexport default bigPlugin(${tools}, ${JSON.stringify(name)});\n`);
+      return module;
+    }),
+  );
+  return { dir, modules };
 }
 
 export async function removeTempDirs(): Promise<void> {

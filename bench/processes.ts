@@ -7,8 +7,9 @@
  * anything it started, whatever state the benchmark failed in; an `exit` hook sends SIGKILL to
  * any group still alive as a last resort.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -32,6 +33,18 @@ export interface Running {
 
 const running = new Set<Running>();
 
+/** The Node binary the processes under test run on (`--node`); the load generator stays on this one. */
+let nodeBinary = process.execPath;
+
+export function setNodeBinary(path: string): void {
+  nodeBinary = path;
+}
+
+/** `vX.Y.Z` of the Node the processes under test run on. */
+export function nodeVersion(): string {
+  return execFileSync(nodeBinary, ['--version'], { encoding: 'utf8' }).trim();
+}
+
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -44,9 +57,14 @@ process.on('exit', () => {
   for (const proc of running) signalGroup(proc.pid, 'SIGKILL');
 });
 
-/** Starts `node ARGS` in ROOT and resolves once its output matches `ready` (group 1: a URL). */
-export async function startNode(args: string[], ready: RegExp, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Running> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+/** Starts `node ARGS` (on the `--node` binary) in ROOT and resolves once its output matches `ready` (group 1: a URL). */
+export function startNode(args: string[], ready: RegExp, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Running> {
+  return startProcess(nodeBinary, args, ready, env, timeoutMs);
+}
+
+/** Starts `COMMAND ARGS` in ROOT and resolves once its output matches `ready` (group 1: a URL). */
+export async function startProcess(command: string, args: string[], ready: RegExp, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Running> {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   // Only the output's tail is kept; waitFor matches the tail plus what arrives after it.
   const watchers = new Set<(chunk: string) => void>();
@@ -65,7 +83,7 @@ export async function startNode(args: string[], ready: RegExp, env: Record<strin
     for (const line of lines) if (/^\(node:\d+\) \w*Warning/.test(line) && warnings.length < 100) warnings.push(line);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const describe = `node ${args.join(' ')}`;
+  const describe = `${command} ${args.join(' ')}`;
 
   const waitFor = (pattern: RegExp, waitMs = timeoutMs) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
@@ -142,26 +160,40 @@ export function setProxyNodeOptions(options: string[]): void {
   proxyNodeOptions = options;
 }
 
-export async function startProxy(options: { pluginDirs: string[]; inspect?: boolean; env?: Record<string, string> }): Promise<Proxy> {
+interface ProxyOptions {
+  pluginDirs: string[];
+  inspect?: boolean;
+  env?: Record<string, string>;
+}
+
+/** The proxy's log line once every plugin source has been tried (group 1: the `/mcp` URL). */
+export const PROXY_SERVING = /"msg":"serving[^"]*? at (http:[^"]+)"/;
+
+/** Starts the proxy and resolves at its PROXY_SERVING line, before checking its plugins. */
+export function spawnProxy(options: ProxyOptions): Promise<Running> {
   const flags = [...proxyNodeOptions, ...(options.inspect ? ['--expose-gc', '--inspect=0'] : [])];
   const args = [...flags, '--import', 'tsx', 'core/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json'];
   for (const dir of options.pluginDirs) args.push('--plugins', dir);
-  const proc = await startNode(args, /"msg":"serving[^"]*? at (http:[^"]+)"/, options.env);
+  return startNode(args, PROXY_SERVING, options.env);
+}
+
+export async function startProxy(options: ProxyOptions): Promise<Proxy> {
+  const proc = await spawnProxy(options);
   const inspectorUrl = options.inspect ? (await proc.waitFor(/Debugger listening on (ws:\/\/\S+)/))[1] : undefined;
   const base = new URL(proc.url).origin;
   await allPluginsReady(base);
   return Object.assign(proc, { inspectorUrl, base });
 }
 
-/** Polls `/readyz` until every plugin is `ready` (the port opens before plugins have joined). */
-async function allPluginsReady(base: string, timeoutMs = 60_000): Promise<void> {
+/** Polls `/readyz` until every plugin is `ready` (the port opens before plugins have joined); resolves with how many there are. */
+export async function allPluginsReady(base: string, timeoutMs = 60_000): Promise<number> {
   const end = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < end) {
     const response = await fetch(`${base}/readyz`);
     const body = (await response.json()) as { plugins: Array<{ state: string }> };
     last = JSON.stringify(body);
-    if (body.plugins.length > 0 && body.plugins.every((plugin) => plugin.state === 'ready')) return;
+    if (body.plugins.length > 0 && body.plugins.every((plugin) => plugin.state === 'ready')) return body.plugins.length;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`the proxy's plugins were not all ready after ${timeoutMs} ms: ${last}`);
@@ -170,6 +202,11 @@ async function allPluginsReady(base: string, timeoutMs = 60_000): Promise<void> 
 /** The tests' remote MCP server (test/fixtures/remote-server.ts). */
 export function startRemoteFixture(): Promise<Running> {
   return startNode(['--import', 'tsx', 'test/fixtures/remote-server.ts'], /listening (http:\S+)/, { PORT: '0' });
+}
+
+/** bare-server.ts serving the plugin module `plugin` (an index.ts path) on its own. */
+export function startBareServer(plugin: string): Promise<Running> {
+  return startNode(['--import', 'tsx', 'bench/bare-server.ts'], /listening (http:\S+)/, { PLUGIN: plugin, PORT: '0' });
 }
 
 /** The proxy's `/healthz` body: plugins mounted and client sessions open. */
@@ -204,6 +241,18 @@ export function sampleRss(pid: number, everyMs = 100): { stop(): Promise<number>
       return Math.max(peak, await rss(pid).catch(() => 0));
     },
   };
+}
+
+/** A TCP port free on 127.0.0.1 right now (for servers that cannot listen on port 0 and say which). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

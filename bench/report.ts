@@ -4,7 +4,7 @@
  */
 
 export interface Target {
-  op: '<=' | '<' | '=';
+  op: '<=' | '<' | '>=' | '=';
   value: number;
   /** How the target reads beside the figure, e.g. `<= 143.1 MiB (150 MB)`. */
   text: string;
@@ -34,12 +34,50 @@ export function atMostMB(mb: number): Target {
   return { op: '<=', value: mb * MB, text: `<= ${mib(mb * MB)} (${mb} MB)` };
 }
 
+/** A ratio target, e.g. `ratio('<=', 1.15)` reads `<= x1.15`. */
+export function ratio(op: '<=' | '>=', value: number): Target {
+  return { op, value, text: `${op} x${value}` };
+}
+
+export const x = (value: number) => `x${value.toFixed(2)}`;
+
+/** The `p`th percentile (nearest rank) of `samples`. */
+export function percentile(samples: readonly number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export const median = (samples: readonly number[]) => percentile(samples, 50);
+
+/**
+ * A row of the side-by-side table (issue 11's): the reference, the proxy, how they compare now
+ * and the target. Its verdict comes from its figures' targets; a row left out says why instead.
+ */
+export interface Row {
+  what: string;
+  reference: string;
+  proxy: string;
+  now: string;
+  target: string;
+  figures: Figure[];
+  leftOut?: string;
+}
+
+export function verdict(row: Row): string {
+  if (row.leftOut) return `left out: ${row.leftOut}`;
+  const judged = row.figures.filter((figure) => figure.pass !== undefined);
+  if (!judged.length) return '';
+  return judged.every((figure) => figure.pass) ? 'target met' : '**target missed**';
+}
+
 export function meets(value: number, target: Target): boolean {
   switch (target.op) {
     case '<=':
       return value <= target.value;
     case '<':
       return value < target.value;
+    case '>=':
+      return value >= target.value;
     case '=':
       return value === target.value;
   }
@@ -47,6 +85,7 @@ export function meets(value: number, target: Target): boolean {
 
 export class Results {
   readonly figures: Figure[] = [];
+  readonly rows: Row[] = [];
   readonly failures: Array<{ section: string; error: string }> = [];
 
   /** Records a figure and prints it (with its target and whether it is met). */
@@ -56,6 +95,12 @@ export class Results {
     const verdict = figure.pass === undefined ? '' : figure.pass ? '  ok' : '  MISSED';
     console.log(`  ${measure.padEnd(58)} ${text.padEnd(34)} ${target ? `target ${target.text}` : ''}${verdict}`);
     return figure;
+  }
+
+  /** Records a row of the side-by-side table and prints it. */
+  row(row: Row): void {
+    this.rows.push(row);
+    console.log(`  => ${row.what}: ${row.reference || '-'} | ${row.proxy || '-'} | ${row.now} | target ${row.target || '-'} | ${verdict(row) || '-'}`);
   }
 
   fail(section: string, error: unknown): void {
@@ -72,6 +117,12 @@ export class Results {
   table(): string {
     const rows = this.figures.map((f) => `| ${f.section} | ${f.measure} | ${f.text} | ${f.target?.text ?? ''} | ${f.pass === undefined ? '' : f.pass ? 'ok' : '**missed**'} |`);
     return ['| section | measure | figure | target | |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  }
+
+  /** The side-by-side table (Markdown), in the order the rows were recorded. */
+  sideBySide(): string {
+    const rows = this.rows.map((r) => `| ${r.what} | ${r.reference || '-'} | ${r.proxy || '-'} | ${r.now} | ${r.target} | ${verdict(r)} |`);
+    return ['| what | reference | through the proxy | now | target | |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
   }
 }
 

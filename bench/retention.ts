@@ -72,8 +72,18 @@ export async function retentionBench(results: Results, sizes: RetentionSizes): P
     const remoteCall = (afterRemote.heapUsed - afterInProcess.heapUsed) / sizes.calls;
     const session = (afterSessions.heapUsed - afterRemote.heapUsed) / sizes.sessions;
     const heaps = (a: number, b: number) => `${mib(a)} -> ${mib(b)}`;
-    results.add(section, 'bytesPerCallInProcess', `heap kept per call, in-process plugin (${heaps(before.heapUsed, afterInProcess.heapUsed)})`, inProcess, 'B', `${inProcess.toFixed(0)} B/call`, PER_CALL);
-    results.add(section, 'bytesPerCallRemote', `heap kept per call, remote plugin (${heaps(afterInProcess.heapUsed, afterRemote.heapUsed)})`, remoteCall, 'B', `${remoteCall.toFixed(0)} B/call`, PER_CALL);
+    const perCall = [
+      results.add(section, 'bytesPerCallInProcess', `heap kept per call, in-process plugin (${heaps(before.heapUsed, afterInProcess.heapUsed)})`, inProcess, 'B', `${inProcess.toFixed(0)} B/call`, PER_CALL),
+      results.add(section, 'bytesPerCallRemote', `heap kept per call, remote plugin (${heaps(afterInProcess.heapUsed, afterRemote.heapUsed)})`, remoteCall, 'B', `${remoteCall.toFixed(0)} B/call`, PER_CALL),
+    ];
+    results.row({
+      what: `forwarded call retention (heap after GC, ${sizes.calls} calls each)`,
+      reference: '',
+      proxy: `in-process ${perCall[0]!.text}, remote ${perCall[1]!.text}`,
+      now: '',
+      target: `${PER_CALL.text} per call (issue: 0)`,
+      figures: perCall,
+    });
     results.add(section, 'bytesPerSession', `heap kept per closed session (${heaps(afterRemote.heapUsed, afterSessions.heapUsed)})`, session, 'B', `${session.toFixed(0)} B/session`, PER_SESSION);
     results.add(section, 'sessionsLeft', 'client sessions still open after closing all', open, 'count', String(open), { op: '=', value: 0, text: '0' });
     const backends = (await remoteSessionsOpen(remote.url, monitors)) - monitors;

@@ -65,7 +65,17 @@ export async function idleSessionsBench(results: Results, count: number): Promis
     const settled = await settledMemory(inspector);
     const open = sessions.length;
     results.add(section, 'rssBaseline', 'proxy RSS, fresh, after one session listed tools', baseline, 'bytes', mib(baseline));
-    results.add(section, 'rssWithSessions', `proxy RSS with ${open} idle sessions`, loaded, 'bytes', `${mib(loaded)} (+${((loaded - baseline) / open / 1024).toFixed(1)} KiB/session)`, atMostMB(150));
+    const perSession = (loaded - baseline) / open / 1024;
+    const withSessions = results.add(section, 'rssWithSessions', `proxy RSS with ${open} idle sessions`, loaded, 'bytes', `${mib(loaded)} (+${perSession.toFixed(1)} KiB/session)`, atMostMB(150));
+    results.add(section, 'rssPerSession', '  RSS per idle session', perSession * 1024, 'B', `${perSession.toFixed(1)} KiB/session`);
+    results.row({
+      what: `RSS per idle session (${open} sessions, bare client)`,
+      reference: '',
+      proxy: `${perSession.toFixed(1)} KiB (${mib(baseline)} -> ${mib(loaded)})`,
+      now: '',
+      target: `${withSessions.target!.text} in all`,
+      figures: [withSessions],
+    });
     const heapPerSession = (settled.heapUsed - baselineSettled.heapUsed) / open;
     results.add(
       section,

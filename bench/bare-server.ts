@@ -1,14 +1,23 @@
 /**
- * The large-catalogue server as a remote MCP server (streamable HTTP, one SDK transport per
- * session): `TOOLS=5000 PORT=0 node --import tsx bench/big-server.ts` prints `listening <url>`.
+ * A bare SDK v1 server over streamable HTTP, serving an in-process plugin's server with nothing
+ * in between: the reference the proxy is compared with, and the remote backend it forwards to.
+ *
+ *   PLUGIN=/abs/path/index.ts PORT=0 node --import tsx bench/bare-server.ts   prints `listening <url>`
+ *
+ * PLUGIN is a plugin module (its default export a manifest with `server`); each client session
+ * gets its own server from the manifest's factory, one SDK transport per session, as the SDK's
+ * own examples do. The same module mounted in the proxy serves the same tools, so the two
+ * sides of a comparison run the same tool code.
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { bigServer, bigTools } from './big-tools.ts';
+import type { PluginContext, ServerFactory } from '../core/plugins/manifest.ts';
 
-const tools = bigTools(Number(process.env.TOOLS ?? 5000));
+if (!process.env.PLUGIN) throw new Error('bare-server: set PLUGIN to a plugin module (index.ts)');
+const manifest = (await import(pathToFileURL(process.env.PLUGIN).href)) as { default: { server: ServerFactory } };
 const transports = new Map<string, StreamableHTTPServerTransport>();
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
@@ -31,13 +40,16 @@ const http = createServer(async (req, res) => {
     return;
   }
   if (!transport) {
+    const sessionId = randomUUID();
     const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
+      sessionIdGenerator: () => sessionId,
       onsessioninitialized: (sid) => void transports.set(sid, created),
       onsessionclosed: (sid) => void transports.delete(sid),
     });
     transport = created;
-    await bigServer(tools).connect(transport);
+    // The bench's plugins use only the session id; there is no proxy logger here.
+    const server = await manifest.default.server({ sessionId } as PluginContext);
+    await server.connect(transport);
   }
   await transport.handleRequest(req, res, body);
 });
