@@ -10,9 +10,9 @@
  *              tools/list of 10 x 100 tools vs a bare 1,000-tool server; throughput and p99 at
  *              1, 8 and 32 sessions (compare.ts)
  *   startup    spawn to the "serving" log line, 50 plugin folders and 1 (startup.ts)
- *   retention  heap after forced GC kept per forwarded call and per closed session (500) (retention.ts)
+ *   retention  heap after forced GC kept per forwarded call and per closed session (1,000) (retention.ts)
  *   idle       RSS with 1,000 idle sessions, target <= 150 MB; RSS per idle session (sessions.ts)
- *   cycles     RSS before/after 4,000 sessions opened, used once and closed, target < 10 % (sessions.ts)
+ *   cycles     RSS before/after 10,000 sessions opened, used once and closed, target < 10 % (sessions.ts)
  *   catalog    a 5,000-tool plugin, in-process and remote, 200 sessions listing it all and
  *              calling a tool, target <= 300 MB (catalog.ts)
  *   latency    the older latency/throughput figures and RSS with live SDK sessions (latency.ts);
@@ -85,8 +85,8 @@ const size = (flag: string | undefined, full: number, small: number) => {
   if (!Number.isInteger(n) || n <= 0) throw new Error(`not a positive whole number: ${flag}`);
   return n;
 };
-const retentionSessions = size(values['retention-sessions'], 500, 100);
-const cycles = size(values.cycles, 4000, 500);
+const retentionSessions = size(values['retention-sessions'], 1000, 100);
+const cycles = size(values.cycles, 10_000, 500);
 const sizes = {
   compare: quick ? { rounds: 3, latencyCalls: 100, loadCalls: 300, listSessions: 3 } : { rounds: 3, latencyCalls: 300, loadCalls: 800, listSessions: 10 },
   startup: { rounds: quick ? 1 : 3 },
