@@ -117,3 +117,15 @@ test('a signal aborted before the request rejects with its reason; 202 and 204 h
     await close(server);
   }
 });
+
+test('a JSON reply cut off before its end rejects with "fetch failed", not a half body', async () => {
+  const { url, server } = await serve((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+    res.write('{"jsonrpc":"2.0",', () => setTimeout(() => res.socket?.destroy(), 20));
+  });
+  try {
+    await assert.rejects(keepAliveFetch(url, { method: 'POST', body: '{}', redirect: 'manual' }), (error: Error) => error instanceof TypeError && error.message === 'fetch failed');
+  } finally {
+    await close(server);
+  }
+});

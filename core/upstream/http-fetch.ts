@@ -95,12 +95,15 @@ function send(url: URL, init: RequestInit, body: string | undefined): Promise<Re
         const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
         resolve(new Response(new Uint8Array(whole.buffer as ArrayBuffer, whole.byteOffset, whole.byteLength), meta));
       });
-      reply.on('error', (error) => {
+      const fail = (error: unknown) => {
         release();
         if (settled) return;
         settled = true;
         reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }));
-      });
+      };
+      reply.on('error', fail);
+      // A connection closed early emits 'close' before its 'error' (ECONNRESET): that error, if it comes, says more.
+      reply.on('close', () => setImmediate(() => fail(new Error('the connection closed before the reply ended'))));
     });
     request.end(body);
   });
@@ -112,6 +115,7 @@ function streamOf(reply: IncomingMessage, signal: AbortSignal | undefined, relea
   return new ReadableStream<Uint8Array>({
     start(controller) {
       reply.on('data', (chunk: Buffer) => {
+        if (cancelled) return;
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         if ((controller.desiredSize ?? 1) <= 0) reply.pause();
       });
