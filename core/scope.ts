@@ -11,7 +11,7 @@
  * Backend connections are opened with `requestScope.exit()`, so their long-lived streams (the
  * standalone GET stream) never inherit the request that happened to open them.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncSlot } from './async-slot.ts';
 import type { JSONRPCRequest, Notification, RequestId, Result } from '@modelcontextprotocol/sdk/types.js';
 
 export interface RequestScope {
@@ -50,4 +50,4 @@ export interface StatelessSink {
 /** HTTP request headers as Node gives them: names in lower case. */
 export type InboundHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
-export const requestScope = new AsyncLocalStorage<RequestScope>();
+export const requestScope = new AsyncSlot<RequestScope>('request');

@@ -4,10 +4,10 @@
  * while reading it (a notification, a broken stream) runs inside this scope and can tell which
  * request, and so which client, it belongs to.
  *
- * One AsyncLocalStorage for both eras: 2025 backend sessions use `lost` (a reply stream broke),
+ * One slot for both eras: 2025 backend sessions use `lost` (a reply stream broke),
  * 2026 backends `link` (whose client a notification is for).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncSlot } from '../async-slot.ts';
 import type { Notification } from '@modelcontextprotocol/sdk/types.js';
 import type { Plugin } from '../plugins/plugin.ts';
 import { isListMethod } from '../catalog/lists.ts';
@@ -22,7 +22,7 @@ export interface BackendCall {
   headers?: Record<string, string>;
 }
 
-export const backendCall = new AsyncLocalStorage<BackendCall>();
+export const backendCall = new AsyncSlot<BackendCall>('backend call');
 
 /**
  * The client's request headers that a backend request for `method`, made now, carries to

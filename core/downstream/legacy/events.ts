@@ -10,7 +10,7 @@
  * client did resume it, so a drop is only taken as a cancellation when the answer can no longer
  * reach the client.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncSlot } from '../../async-slot.ts';
 import type { EventStore, EventId, StreamId } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
@@ -18,7 +18,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 export interface Exchange {
   streamId?: StreamId;
 }
-export const exchangeScope = new AsyncLocalStorage<Exchange>();
+export const exchangeScope = new AsyncSlot<Exchange>('exchange');
 
 interface StoredEvent {
   id: EventId;

@@ -50,6 +50,7 @@ export class Backend implements BackendLink, ProcessHolder {
   #restartTimer?: NodeJS.Timeout;
   /** Aborted by close(): a connection still opening is given up (its process ends) at once. */
   readonly #closing = new AbortController();
+  #audienceKey?: string;
   /** When this session last sent the backend a request (the process budget evicts the least recent). */
   lastUsed = Date.now();
 
@@ -267,7 +268,7 @@ export class Backend implements BackendLink, ProcessHolder {
    * this session's audience, or this session's own once the backend said it changed.
    */
   list(kind: ListKind): Promise<ListItem[]> {
-    if (!this.#ownLists.has(kind)) return this.plugin.catalog.get(audienceOf(this.#peer.clientCapabilities()), kind, () => this.#fetchAll(kind));
+    if (!this.#ownLists.has(kind)) return this.plugin.catalog.get(this.#audience(), kind, () => this.#fetchAll(kind));
     let listing = this.#ownLists.get(kind);
     if (!listing) {
       listing = this.#fetchAll(kind).then((items) => this.plugin.catalog.share(kind, items));
@@ -278,6 +279,11 @@ export class Backend implements BackendLink, ProcessHolder {
       });
     }
     return listing;
+  }
+
+  /** The audience of this session's client (its capabilities, declared once at initialize), worked out once. */
+  #audience(): string {
+    return (this.#audienceKey ??= audienceOf(this.#peer.clientCapabilities()));
   }
 
   /** Closes the backend session. Idempotent; waits for the close to finish. */

@@ -10,7 +10,8 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Plugin } from '../../plugins/plugin.ts';
 import { SwitchboardError } from '../../errors.ts';
 import { redactUrl, splitCredentials } from '../../redact.ts';
-import { describeNetworkError, fetchWithOwnSignal, withCallHeaders, withHeaders } from '../fetch.ts';
+import { describeNetworkError, withCallHeaders, withHeaders } from '../fetch.ts';
+import { keepAliveFetch } from '../http-fetch.ts';
 import { newClient, once, type ConnectOptions, type Connection } from './connection.ts';
 import { requestScope } from '../../scope.ts';
 
@@ -21,7 +22,7 @@ import { requestScope } from '../../scope.ts';
  */
 const followingStreamCloses: typeof fetch = withCallHeaders((input, init) => {
   if (init?.method === 'GET' && new Headers(init.headers).has('last-event-id')) requestScope.getStore()?.closeStream?.();
-  return fetchWithOwnSignal(input, init);
+  return keepAliveFetch(input, init);
 });
 
 export async function connectRemote(plugin: Plugin, options: ConnectOptions): Promise<Connection> {

@@ -29,7 +29,8 @@ import { LIST_CAPABILITY, LIST_CHANGED, readAllPages } from '../../catalog/lists
 import { messageOf } from '../../errors.ts';
 import { splitCredentials } from '../../redact.ts';
 import { backendCall } from '../call-scope.ts';
-import { fetchWithOwnSignal, withCallHeaders } from '../fetch.ts';
+import { withCallHeaders } from '../fetch.ts';
+import { keepAliveFetch } from '../http-fetch.ts';
 import type { BackendPeer } from '../link.ts';
 import { ModernLink } from './link.ts';
 import { isUnreachable, modernError } from './errors.ts';
@@ -90,7 +91,7 @@ export class ModernUpstream {
     const headers = this.plugin.remoteHeaders;
     const tolerance = new Tolerance(this.plugin);
     // A request's own headers (Mcp-Param-*, the client's forwarded ones) ride on its async path.
-    const base = withCallHeaders(tolerance.fetch(this.#options.fetch ?? fetchWithOwnSignal));
+    const base = withCallHeaders(tolerance.fetch(this.#options.fetch ?? keepAliveFetch));
     const transport = tolerance.transport(new StreamableHTTPClientTransport(this.#url, { fetch: base, requestInit: { headers } }));
     await this.#client.connect(transport, { timeout: options.timeoutMs, signal: options.signal });
     return {

@@ -1,0 +1,156 @@
+/**
+ * fetch for remote backends over Node's own HTTP client, on keep-alive connections pooled per
+ * process. The SDK's HTTP client transports take a `fetch` (their documented extension point);
+ * this one answers the requests they make (a string body or none, redirects left to the caller)
+ * without the WHATWG fetch machinery in between: no Request object, no web stream for the request
+ * body, no stream at all for a reply that is not an event stream (it is read whole, as the SDK
+ * reads a JSON reply whole anyway). Under load that machinery was the largest cost of a
+ * forwarded call (issue 11's profiles: undici's `writeIterable`, `makeTransferable`).
+ *
+ * Anything else (a body that is not a string, `redirect: 'follow'`, a URL that is not http or
+ * https) goes to the global fetch (with a signal of its own: see sdk-workarounds.ts). What the caller sees is fetch's contract: a
+ * `Response`; a network failure is `TypeError('fetch failed')` with the cause (ECONNREFUSED...);
+ * an aborted signal rejects, or errors the reply's body, with the signal's reason.
+ *
+ * Each request listens to its signal only while it runs, so a long-lived transport signal
+ * (the SDK hands one to every request) keeps nothing of finished requests.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { fetchWithOwnSignal } from '../sdk-workarounds.ts';
+
+/** Connections to backends, kept open between requests (an idle one closes after a while). */
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, keepAliveMsecs: 1000 }),
+  'https:': new https.Agent({ keepAlive: true, keepAliveMsecs: 1000 }),
+};
+
+/** Statuses whose `Response` must have no body. */
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+export const keepAliveFetch: typeof fetch = (input, init) => {
+  const url = input instanceof URL ? input : typeof input === 'string' ? new URL(input) : undefined;
+  const body = init?.body;
+  const simple =
+    url !== undefined &&
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    !url.username &&
+    !url.password &&
+    (body === undefined || body === null || typeof body === 'string') &&
+    (init?.redirect === 'manual' || init?.redirect === 'error');
+  if (!simple) return fetchWithOwnSignal(input, init);
+  return send(url, init!, body ?? undefined);
+};
+
+function send(url: URL, init: RequestInit, body: string | undefined): Promise<Response> {
+  const signal = init.signal ?? undefined;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const headers: Record<string, string> = {};
+  (init.headers instanceof Headers ? init.headers : new Headers(init.headers)).forEach((value, name) => (headers[name] = value));
+  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+
+  return new Promise<Response>((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? https : http).request(url, { method: init.method ?? 'GET', headers, agent: agents[url.protocol as 'http:'] });
+    let settled = false;
+    let reading: IncomingMessage | undefined;
+    // Until the reply is read (or its body stream ends), an abort ends the request, and errors the reply's body with the signal's reason.
+    const onAbort = () => {
+      const reason = signal!.reason instanceof Error ? signal!.reason : abortError(signal!.reason);
+      if (reading) reading.destroy(reason);
+      request.destroy(reason);
+    };
+    const release = () => signal?.removeEventListener('abort', onAbort);
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    request.on('error', (error) => {
+      release();
+      if (settled) return;
+      settled = true;
+      reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }));
+    });
+    request.on('response', (reply) => {
+      reading = reply;
+      if (init.redirect === 'error' && reply.statusCode! >= 300 && reply.statusCode! < 400 && reply.headers.location) {
+        settled = true;
+        release();
+        reply.destroy();
+        return reject(new TypeError('fetch failed', { cause: new Error(`redirect to ${reply.headers.location} (redirect: 'error')`) }));
+      }
+      const meta = { status: reply.statusCode!, statusText: reply.statusMessage ?? '', headers: headersOf(reply) };
+      if (NULL_BODY.has(meta.status) || init.method === 'HEAD') {
+        reply.resume();
+        settled = true;
+        release();
+        return resolve(new Response(null, meta));
+      }
+      if (/^text\/event-stream/i.test(reply.headers['content-type'] ?? '')) {
+        settled = true;
+        return resolve(new Response(streamOf(reply, signal, release), meta));
+      }
+      const chunks: Buffer[] = [];
+      reply.on('data', (chunk: Buffer) => chunks.push(chunk));
+      reply.on('end', () => {
+        release();
+        settled = true;
+        const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        resolve(new Response(new Uint8Array(whole.buffer as ArrayBuffer, whole.byteOffset, whole.byteLength), meta));
+      });
+      const fail = (error: unknown) => {
+        release();
+        if (settled) return;
+        settled = true;
+        reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }));
+      };
+      reply.on('error', fail);
+      // A connection closed early emits 'close' before its 'error' (ECONNRESET): that error, if it comes, says more.
+      reply.on('close', () => setImmediate(() => fail(new Error('the connection closed before the reply ended'))));
+    });
+    request.end(body);
+  });
+}
+
+/** The reply's body as a byte stream that pauses the socket when the reader falls behind. */
+function streamOf(reply: IncomingMessage, signal: AbortSignal | undefined, release: () => void): ReadableStream<Uint8Array> {
+  let cancelled = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      reply.on('data', (chunk: Buffer) => {
+        if (cancelled) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 1) <= 0) reply.pause();
+      });
+      let ended = false;
+      reply.on('end', () => {
+        ended = true;
+        release();
+        controller.close();
+      });
+      // An aborted request errors the body with the signal's reason; a dropped connection as fetch's does.
+      let failure: Error | undefined;
+      reply.on('error', (error) => (failure = error));
+      reply.on('close', () => {
+        release();
+        if (!ended && !cancelled) controller.error(signal?.aborted ? signal.reason : new TypeError('terminated', { cause: failure }));
+      });
+    },
+    pull() {
+      reply.resume();
+    },
+    cancel() {
+      cancelled = true;
+      release();
+      reply.destroy();
+    },
+  });
+}
+
+function headersOf(reply: IncomingMessage): Headers {
+  const headers = new Headers();
+  const raw = reply.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  return headers;
+}
+
+function abortError(reason: unknown): Error {
+  return new DOMException(reason === undefined ? 'This operation was aborted' : String(reason), 'AbortError');
+}

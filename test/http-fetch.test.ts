@@ -1,0 +1,131 @@
+/**
+ * keepAliveFetch (core/upstream/http-fetch.ts): the fetch remote backends are reached with keeps
+ * fetch's contract for the requests the SDK transports make, over reused connections, and
+ * leaves nothing on a long-lived signal.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getEventListeners } from 'node:events';
+import { keepAliveFetch } from '../core/upstream/http-fetch.ts';
+
+async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server; sockets: () => number }> {
+  const server = createServer(handler);
+  let connections = 0;
+  server.on('connection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, server, sockets: () => connections };
+}
+
+const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections());
+
+test('a JSON reply: status, headers and body as fetch gives them, the request headers and body as sent, connections reused', async () => {
+  const seen: Array<{ method?: string; headers: Record<string, unknown>; body: string }> = [];
+  const { url, server, sockets } = await serve(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    seen.push({ method: req.method, headers: req.headers, body });
+    res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'abc' }).end(JSON.stringify({ ok: true, echo: body }));
+  });
+  try {
+    const controller = new AbortController();
+    for (let i = 0; i < 5; i++) {
+      const headers = new Headers({ 'content-type': 'application/json', 'x-extra': 'plain-value' });
+      const response = await keepAliveFetch(new URL(url), { method: 'POST', headers, body: '{"n":"é"}', signal: controller.signal, redirect: 'manual' });
+      assert.equal(response.status, 200);
+      assert.equal(response.ok, true);
+      assert.equal(response.headers.get('mcp-session-id'), 'abc');
+      assert.deepEqual(await response.json(), { ok: true, echo: '{"n":"é"}' });
+    }
+    assert.equal(seen[0]!.method, 'POST');
+    assert.equal(seen[0]!.headers['x-extra'], 'plain-value');
+    assert.equal(seen[0]!.headers['content-length'], String(Buffer.byteLength('{"n":"é"}')));
+    assert.equal(sockets(), 1, 'five requests one after another should share one kept-alive connection');
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0, 'finished requests must not keep listeners on the signal');
+  } finally {
+    await close(server);
+  }
+});
+
+test('an event stream is delivered as it arrives; aborting errors the body with the reason and ends the request', async () => {
+  let ended!: () => void;
+  const requestEnded = new Promise<void>((resolve) => (ended = resolve));
+  const { url, server } = await serve((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('id: 1\ndata: first\n\n');
+    req.on('close', ended);
+  });
+  try {
+    const controller = new AbortController();
+    const response = await keepAliveFetch(url, { method: 'POST', body: '{}', signal: controller.signal, redirect: 'manual' });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    assert.equal((await reader.read()).value, 'id: 1\ndata: first\n\n');
+    const reason = new Error('closed by the proxy');
+    controller.abort(reason);
+    await assert.rejects(reader.read(), (error) => error === reason);
+    await requestEnded;
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+  } finally {
+    await close(server);
+  }
+});
+
+test('a backend that drops the connection mid-stream errors the body, as fetch does', async () => {
+  const { url, server } = await serve((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: one\n\n', () => setTimeout(() => res.socket?.destroy(), 20));
+  });
+  try {
+    const response = await keepAliveFetch(url, { method: 'GET', redirect: 'manual' });
+    const reader = response.body!.getReader();
+    await reader.read();
+    await assert.rejects(reader.read(), TypeError);
+  } finally {
+    await close(server);
+  }
+});
+
+test('a network failure is TypeError "fetch failed" with the cause (what describeNetworkError reads)', async () => {
+  const { url, server } = await serve(() => {});
+  await close(server);
+  await assert.rejects(keepAliveFetch(url, { method: 'POST', body: '{}', redirect: 'manual' }), (error: TypeError & { cause?: { code?: string } }) => {
+    assert.equal(error.message, 'fetch failed');
+    assert.equal(error.cause?.code, 'ECONNREFUSED');
+    return true;
+  });
+});
+
+test('a signal aborted before the request rejects with its reason; 202 and 204 have empty bodies; a redirect is returned as it is', async () => {
+  const { url, server } = await serve((req, res) => {
+    if (req.url === '/mcp?202') return void res.writeHead(202).end();
+    if (req.url === '/mcp?204') return void res.writeHead(204).end();
+    res.writeHead(307, { location: '/elsewhere' }).end();
+  });
+  try {
+    const controller = new AbortController();
+    controller.abort('gone');
+    await assert.rejects(keepAliveFetch(url, { method: 'POST', body: '{}', signal: controller.signal, redirect: 'manual' }), (error) => error === 'gone');
+    const accepted = await keepAliveFetch(`${url}?202`, { method: 'POST', body: '{}', redirect: 'manual' });
+    assert.equal(accepted.status, 202);
+    assert.equal(await accepted.text(), '');
+    assert.equal((await keepAliveFetch(`${url}?204`, { method: 'DELETE', redirect: 'manual' })).status, 204);
+    const redirected = await keepAliveFetch(url, { method: 'POST', body: '{}', redirect: 'manual' });
+    assert.equal(redirected.status, 307);
+    assert.equal(redirected.headers.get('location'), '/elsewhere');
+  } finally {
+    await close(server);
+  }
+});
+
+test('a JSON reply cut off before its end rejects with "fetch failed", not a half body', async () => {
+  const { url, server } = await serve((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+    res.write('{"jsonrpc":"2.0",', () => setTimeout(() => res.socket?.destroy(), 20));
+  });
+  try {
+    await assert.rejects(keepAliveFetch(url, { method: 'POST', body: '{}', redirect: 'manual' }), (error: Error) => error instanceof TypeError && error.message === 'fetch failed');
+  } finally {
+    await close(server);
+  }
+});
