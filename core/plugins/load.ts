@@ -11,7 +11,6 @@ import { register } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { DATA_ENTRIES, ENTRY_FILES, type PluginFolder } from './discover.ts';
 import { checkDataManifest, checkManifest, type PluginManifest } from './manifest.ts';
 import { SwitchboardError, messageOf } from '../errors.ts';
@@ -91,7 +90,10 @@ async function importCode(entry: string, version: number): Promise<unknown> {
 
 async function readData(entry: string): Promise<unknown> {
   const text = await readFile(entry, 'utf8');
-  return entry.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  if (entry.endsWith('.json')) return JSON.parse(text);
+  // yaml only for the folders that need it: its import is a noticeable part of start-up time.
+  const { parse } = await import('yaml');
+  return parse(text);
 }
 
 /** `promise`, or a rejection with `message` after `ms` (none when `ms` is 0 or undefined). */
