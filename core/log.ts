@@ -5,7 +5,7 @@
  * so a token that reaches a message (in an error a library threw, say) is never written.
  */
 import { pino, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 import type { Secrets } from './redact.ts';
 
 export type Logger = PinoLogger;
@@ -23,11 +23,14 @@ export interface LoggerOptions {
   secrets?: Secrets;
 }
 
+/** pino-pretty is loaded only for a pretty logger: JSON logging (containers, services) starts faster without it. */
+const loadPretty = (): typeof import('pino-pretty') => createRequire(import.meta.url)('pino-pretty');
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? pino.destination(1);
   const formatted =
     options.format === 'pretty'
-      ? pretty({ destination: destination as NodeJS.WritableStream, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l', sync: true })
+      ? loadPretty()({ destination: destination as NodeJS.WritableStream, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l', sync: true })
       : destination;
   const secrets = options.secrets;
   const stream = secrets ? { write: (line: string) => formatted.write(secrets.scrub(line)) } : formatted;

@@ -54,7 +54,7 @@ export interface Switchboard {
   readonly registry: PluginRegistry;
   readonly sessions: SessionStore;
   readonly settings: Readonly<Settings>;
-  /** Resolves once every plugin source has been tried once: mounted, unavailable or failed. */
+  /** Resolves once every plugin source has been tried once (mounted, unavailable or failed) and the plugin directories are watched. */
   readonly settled: Promise<void>;
   /** Every plugin source's state (what /readyz shows). */
   statuses(): PluginStatus[];
@@ -154,8 +154,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       else if (error) sources.push({ source: entry.source, load: async () => Promise.reject(error) });
     }
   }
-  const settled = lifecycle.mountAll(sources);
-  settled.catch((error) => log.error({ err: error }, 'mounting plugins failed'));
+  const mounted = lifecycle.mountAll(sources);
 
   // Keep mounted plugins in step with their folders: added, changed, removed.
   const sync = async (path: string) => {
@@ -174,7 +173,10 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
           onFolderChanged: (path) => void sync(path).catch((error) => log.error({ err: error, folder: path }, 'reloading a plugin folder failed')),
         })
       : undefined;
-  await watcher?.ready;
+  // The port opens without waiting for the watcher's first scan (a large plugin directory takes a
+  // while); `settled` (and the "serving" line) waits for it, so from then on changes are seen.
+  const settled = Promise.all([mounted, watcher?.ready]).then(() => {});
+  settled.catch((error) => log.error({ err: error }, 'mounting plugins failed'));
 
   const legacy = new LegacyHttp({
     sessions,

@@ -6,8 +6,11 @@
  *
  * What a token may use: its `scope` claim (space-separated) or `scp` (a list), mapped to plugin
  * prefixes by `scopes`; without a `scopes` map, every plugin.
+ *
+ * jose is imported on the first token, not at start-up: most proxies never see a JWT, and its
+ * import is a noticeable part of start-up time.
  */
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload, createRemoteJWKSet } from 'jose';
 import { principal, type Principal } from './principal.ts';
 
 export interface JwtSettings {
@@ -33,13 +36,13 @@ export class CannotVerify extends Error {}
 
 export class JwtVerifier {
   readonly #settings: JwtSettings;
-  readonly #keys: ReturnType<typeof createRemoteJWKSet>;
+  /** jose and the JWKS it fetches and caches, made on the first token. */
+  #jose?: Promise<{ jose: typeof import('jose'); keys: ReturnType<typeof createRemoteJWKSet> }>;
   /** Principals' matchers by granted scope set (tokens repeat the same few). */
   readonly #byScopes = new Map<string, readonly string[] | undefined>();
 
   constructor(settings: JwtSettings) {
     this.#settings = settings;
-    this.#keys = createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: settings.jwksCooldownMs ?? 30_000, timeoutDuration: 5000 });
   }
 
   /** The scopes the configuration knows (RFC 9728 `scopes_supported`). */
@@ -55,11 +58,15 @@ export class JwtVerifier {
   /** The caller the token stands for; throws InvalidToken or CannotVerify. */
   async verify(token: string): Promise<Principal> {
     const { issuer, audience, clockToleranceSec = 30, algorithms } = this.#settings;
+    const { jose, keys } = await (this.#jose ??= import('jose').then((jose) => ({
+      jose,
+      keys: jose.createRemoteJWKSet(new URL(this.#settings.jwksUrl), { cooldownDuration: this.#settings.jwksCooldownMs ?? 30_000, timeoutDuration: 5000 }),
+    })));
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.#keys, { issuer, audience, clockTolerance: clockToleranceSec, algorithms, requiredClaims: ['exp'] }));
+      ({ payload } = await jose.jwtVerify(token, keys, { issuer, audience, clockTolerance: clockToleranceSec, algorithms, requiredClaims: ['exp'] }));
     } catch (error) {
-      throw describe(error, this.#settings);
+      throw describe(error, jose.errors, this.#settings);
     }
     const claim = this.#settings.principalClaim ?? 'sub';
     const id = payload[claim];
@@ -88,7 +95,7 @@ function grantedScopes(payload: JWTPayload): string[] {
 }
 
 /** jose's errors, in words a client can act on. */
-function describe(error: unknown, settings: JwtSettings): Error {
+function describe(error: unknown, errors: typeof import('jose').errors, settings: JwtSettings): Error {
   const list = (value: string | string[]) => (Array.isArray(value) ? value.join(' or ') : value);
   if (error instanceof errors.JWTExpired) return new InvalidToken('the token has expired');
   if (error instanceof errors.JWTClaimValidationFailed) {

@@ -1,5 +1,8 @@
 /**
- * Module resolution hooks for plugin code (registered once by load.ts).
+ * Module resolution hooks for plugin code (registered once by load.ts): in the loading thread
+ * where Node has `module.registerHooks` (22.15+, 24), else on Node's hooks thread
+ * (`module.register`). In-thread hooks cost nothing per import; on the hooks thread every later
+ * import, the proxy's and the plugins', waits for a message to another thread and back.
  *
  * 1. `@modelcontextprotocol/sdk` (v1), `@modelcontextprotocol/server`, `/client`, `/core`, `/node` (v2),
  *    `zod` and `mcp-switchboard` always resolve to the proxy's own copies, so a plugin folder mounted from anywhere (a container volume, say) can import them
@@ -16,7 +19,8 @@ interface ResolveResult {
   format?: string | null;
   shortCircuit?: boolean;
 }
-type NextResolve = (specifier: string, context: { parentURL?: string }) => Promise<ResolveResult>;
+type ResolveContext = { parentURL?: string };
+type NextResolve = (specifier: string, context: ResolveContext) => Promise<ResolveResult>;
 
 const SHARED = /^(?:@modelcontextprotocol\/(?:sdk|server|client|core|node)|zod|mcp-switchboard)(?:\/|$)/;
 const TYPESCRIPT = /\.(?:ts|tsx|mts)$/;
@@ -27,13 +31,21 @@ export async function initialize(data: { appRoot: string }): Promise<void> {
   appPackage = pathToFileURL(`${data.appRoot}/package.json`).href;
 }
 
-export async function resolve(
-  specifier: string,
-  context: { parentURL?: string },
-  next: NextResolve,
-): Promise<ResolveResult> {
+/** The resolve hook for `module.register` (after `initialize`). */
+export async function resolve(specifier: string, context: ResolveContext, next: NextResolve): Promise<ResolveResult> {
   if (SHARED.test(specifier)) return next(specifier, { ...context, parentURL: appPackage });
-  const resolved = withVersion(await next(specifier, context), context.parentURL);
+  return adjust(await next(specifier, context), context.parentURL);
+}
+
+/** The same hook for `module.registerHooks`, where the next hook answers at once. */
+export function resolveSync(specifier: string, context: ResolveContext, next: (specifier: string, context: ResolveContext) => ResolveResult): ResolveResult {
+  if (SHARED.test(specifier)) return next(specifier, { ...context, parentURL: appPackage });
+  return adjust(next(specifier, context), context.parentURL);
+}
+
+/** Points 2 and 3 above, on what the next hook resolved. */
+function adjust(next: ResolveResult, parentURL: string | undefined): ResolveResult {
+  const resolved = withVersion(next, parentURL);
   // tsx on Node 20 says 'commonjs' for such a file; Node 22+ may say nothing, or 'commonjs-typescript'.
   if (resolved.format === 'module' || resolved.format === 'module-typescript' || !resolved.url.startsWith('file:')) return resolved;
   // tsx marks the CommonJS view of a file with query parameters; the file itself is what we load.
