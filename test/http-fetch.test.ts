@@ -129,3 +129,21 @@ test('a JSON reply cut off before its end rejects with "fetch failed", not a hal
     await close(server);
   }
 });
+
+test("an idle kept-alive connection is closed by the proxy before the backend's keep-alive timeout, so no request races the backend's close", async () => {
+  const { url, server } = await serve((req, res) => req.resume().on('end', () => res.end('{}')));
+  server.keepAliveTimeout = 2000; // announced as Keep-Alive: timeout=2
+  const closed = new Promise<number>((resolve) => server.once('connection', (socket) => {
+    const opened = Date.now();
+    socket.once('close', () => resolve(Date.now() - opened));
+  }));
+  try {
+    const response = await keepAliveFetch(url, { method: 'POST', body: '{}', redirect: 'manual' });
+    assert.equal(response.headers.get('keep-alive'), 'timeout=2');
+    await response.text();
+    const after = await closed;
+    assert.ok(after < 1800, `the idle connection closed after ${after} ms, by the backend (2000 ms) rather than by the proxy a second before`);
+  } finally {
+    await close(server);
+  }
+});

@@ -19,10 +19,18 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { fetchWithOwnSignal } from '../sdk-workarounds.ts';
 
-/** Connections to backends, kept open between requests (an idle one closes after a while). */
+/**
+ * Connections to backends, kept open between requests. An idle one is closed by us before the
+ * backend would close it: after 4 s, or a second before the backend's `Keep-Alive: timeout=N`
+ * (Node's agent reads that hint only when it has a timeout of its own). Otherwise a request can be
+ * written to a connection the backend is closing at that moment, and fail with ECONNRESET (seen
+ * under load against Node backends, whose default keep-alive timeout is 5 s); undici's fetch closes
+ * idle connections after 4 s for the same reason. On a connection in use the timeout does nothing.
+ */
+const IDLE_MS = 4000;
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, keepAliveMsecs: 1000 }),
-  'https:': new https.Agent({ keepAlive: true, keepAliveMsecs: 1000 }),
+  'http:': new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, timeout: IDLE_MS }),
+  'https:': new https.Agent({ keepAlive: true, keepAliveMsecs: 1000, timeout: IDLE_MS }),
 };
 
 /** Statuses whose `Response` must have no body. */
