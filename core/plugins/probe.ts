@@ -83,8 +83,8 @@ async function makesModernServer(plugin: Plugin, timeoutMs: number): Promise<boo
 
 /** A 2026-era backend: its one stateless connection is kept as the plugin's upstream (and monitor). */
 async function probeModern(plugin: Plugin, options: ProbeOptions): Promise<{ monitor: Monitor; fingerprints: Fingerprints } | SwitchboardError | 'wrong era'> {
-  const [{ ModernUpstream, isWrongEra }, { inProcessFetch }] = await Promise.all([import('../upstream/modern/upstream.ts'), import('../upstream/modern/in-process.ts')]);
-  const local = plugin.kind === 'in-process' && !plugin.upstream ? inProcessFetch(plugin) : undefined;
+  const { ModernUpstream, isWrongEra } = await import('../upstream/modern/upstream.ts');
+  const local = plugin.kind === 'in-process' && !plugin.upstream ? (await import('../upstream/modern/in-process.ts')).inProcessFetch(plugin) : undefined;
   const upstream = plugin.upstream ?? new ModernUpstream(plugin, { clientInfo: options.clientInfo, onListChanged: options.onListChanged, ...(local && { fetch: local.fetch, onClose: local.close }) });
   const attempt = (async () => {
     const discovered = plugin.upstream ? await upstream.rediscover({ timeoutMs: options.timeoutMs, signal: options.signal }) : await upstream.connect({ timeoutMs: options.timeoutMs, signal: options.signal });
