@@ -19,7 +19,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CancelledNotificationSchema, type RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { SdkHttpError } from '@modelcontextprotocol/client';
+import type { SdkHttpError } from '@modelcontextprotocol/client';
 import type { FollowingSignal } from './signals.ts';
 
 /** 1. The server's own requests to its client are numbered from 1, so the client can cancel each. */
@@ -98,9 +98,11 @@ function requestsOf(shared: AbortSignal): { add(ref: WeakRef<AbortController>): 
 }
 
 
-/** 3. The JSON-RPC error inside an HTTP error answer the SDK v2 client did not unwrap, if there is one. */
-export function jsonRpcErrorOf(error: unknown): { code: number; message: string; data?: unknown } | undefined {
-  if (!(error instanceof SdkHttpError)) return undefined;
+/**
+ * 3. The JSON-RPC error inside an HTTP error answer the SDK v2 client did not unwrap, if there is
+ * one. (The caller tells an SdkHttpError: this module is loaded at start-up, the SDK v2 is not.)
+ */
+export function jsonRpcErrorOf(error: SdkHttpError): { code: number; message: string; data?: unknown } | undefined {
   try {
     const body = JSON.parse((error.data as { text?: string } | undefined)?.text ?? '') as { error?: { code?: unknown; message?: unknown; data?: unknown } };
     if (typeof body.error?.code === 'number' && typeof body.error.message === 'string') return { code: body.error.code, message: body.error.message, data: body.error.data };

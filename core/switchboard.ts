@@ -21,11 +21,11 @@ import { ClientSession } from './downstream/legacy/session.ts';
 import { SessionStore } from './downstream/legacy/sessions.ts';
 import { LegacyHttp } from './downstream/legacy/http.ts';
 import { Router } from './downstream/router.ts';
-import { ModernFrontDoor } from './downstream/modern/front-door.ts';
+import { OnDemandFrontDoor } from './downstream/modern/on-demand.ts';
 import { safeExposeUri } from './downstream/to-client.ts';
 import { SharedBackends } from './upstream/legacy/shared.ts';
 import { groupsOf, type ListGroup } from './plugins/probe.ts';
-import { createApp, RequestTracker } from './http/app.ts';
+import { createApp, loadEraClassifier, RequestTracker } from './http/app.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { policyKey } from './config/plugin-policy.ts';
 import { clientErrorHandler } from './http/limits.ts';
@@ -116,7 +116,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     },
     onResourceUpdated: (plugin, uri) => modern.resourceUpdated(safeExposeUri(plugin.namespace, uri)),
   });
-  const modern = new ModernFrontDoor({ router, shared, serverInfo: SERVER_INFO, log, inputTimeoutMs: settings.inputTimeoutMs, listTtlMs: settings.listTtlMs });
+  const modern = new OnDemandFrontDoor({ router, shared, serverInfo: SERVER_INFO, log, inputTimeoutMs: settings.inputTimeoutMs, listTtlMs: settings.listTtlMs });
   /** Every client hears that these lists changed: 2025 sessions, and 2026 clients listening. */
   const announce = (groups: ListGroup[]) => {
     for (const session of sessions.values()) void session.notifyListChanged(groups);
@@ -250,6 +250,9 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
         openWarning = `listening on ${host} with no authentication: anyone who can reach port ${address.port} can call every tool of every plugin. Set auth.tokens (or SWITCHBOARD_AUTH_TOKENS) or auth.jwt, listen on 127.0.0.1, or set auth to "none" if this is intended`;
         log.warn({ host, port: address.port }, `SECURITY: ${openWarning}`);
       }
+      // The SDK v2 (the 2026 era's classifier and front door) loads now, while plugins mount, so the
+      // first request does not wait for it; the port is open already.
+      Promise.all([loadEraClassifier(), modern.load()]).catch((error) => log.error({ err: error }, 'loading the SDK v2 (2026-07-28 clients) failed'));
       // Once every plugin source has been tried: what is served (scripts wait for this line).
       void settled.then(() => {
         if (closing) return;

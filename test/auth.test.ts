@@ -18,10 +18,12 @@ import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'j
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Transport } from '@modelcontextprotocol/client';
+import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/server';
 import { ROOT, memoryLogger, startProxy, startRemoteFixture, textOf, type RunningProcess, type RunningProxy } from './helpers.ts';
 import { createSwitchboard } from '../core/switchboard.ts';
 import { loadConfig } from '../core/config/config.ts';
 import type { AuthSettings } from '../core/auth/authenticator.ts';
+import { metadataUrl } from '../core/http/auth.ts';
 
 const MODERN = '2026-07-28';
 const ISSUER = 'https://issuer.test';
@@ -412,5 +414,11 @@ test('with auth on, maxSessionsPerCaller caps the sessions of one caller (429 na
     assert.equal((await open(CI_TOKEN)).status, 200, 'ending one makes room');
   } finally {
     await capped.close();
+  }
+});
+
+test("the protected resource metadata URL in a 401's challenge is the SDK v2's", () => {
+  for (const resource of ['https://proxy.example/mcp', 'https://proxy.example/mcp/', 'https://proxy.example/', 'https://proxy.example', 'http://127.0.0.1:8080/a/b/mcp?x=1#frag']) {
+    assert.equal(metadataUrl(resource), getOAuthProtectedResourceMetadataUrl(new URL(resource)), resource);
   }
 });

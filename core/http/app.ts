@@ -4,19 +4,20 @@
  *
  * `/mcp` checks what every request must pass (Host and Origin, shutdown, rate, method, media
  * type, body size and depth, requests in progress), parses the body once, and hands the request
- * to its era's front door: the SDK v2 classifier tells a 2026-07-28 request (a per-request
- * envelope) from a 2025 one. CORS and the header count come first, for every route.
+ * to its era's front door: the SDK v2 classifier (era.ts, loaded on first need) tells a
+ * 2026-07-28 request (a per-request envelope) from a 2025 one. CORS and the header count come
+ * first, for every route.
  */
 import Koa from 'koa';
 import Router from '@koa/router';
 import parseBody from 'co-body';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { classifyInboundRequest } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { ANONYMOUS, type Principal } from '../auth/principal.ts';
 import { RpcCodes } from '../errors.ts';
 import { checkHostAndOrigin } from './host-check.ts';
+import { eraOf } from './era.ts';
 import { METADATA_PATHS, protectedResourceMetadata, refuse, resourceUrl } from './auth.ts';
 import { corsMiddleware, type CorsSettings } from './cors.ts';
 import { HttpLimits, type LimitSettings } from './limits.ts';
@@ -26,6 +27,7 @@ import type { RequestTracker } from './requests.ts';
 export { RequestTracker } from './requests.ts';
 export { checkHostAndOrigin } from './host-check.ts';
 export { nestingDepth } from './json.ts';
+export { loadEraClassifier } from './era.ts';
 
 /** An era's front door: serves a request whose body was parsed already, from a caller whose credentials were checked. */
 export interface FrontDoor {
@@ -131,15 +133,15 @@ export function createApp(options: HttpOptions): Koa {
     }
 
     // The SDK's classifier decides, as SDK v2 servers do; what it refuses, the 2026 front door answers.
-    const era = classifyInboundRequest({
+    const era = await eraOf({
       httpMethod: ctx.method,
       protocolVersionHeader: ctx.get('mcp-protocol-version') || undefined,
       mcpMethodHeader: ctx.get('mcp-method') || undefined,
       mcpNameHeader: ctx.get('mcp-name') || undefined,
       body,
     });
-    if (limits.refuseByRequestsInProgress(ctx, era.kind === 'legacy' ? 'legacy' : 'modern', body)) return;
-    if (era.kind === 'legacy') return options.legacy.handle(ctx.req, res, body, principal);
+    if (limits.refuseByRequestsInProgress(ctx, era, body)) return;
+    if (era === 'legacy') return options.legacy.handle(ctx.req, res, body, principal);
     const finished = options.requests.start();
     res.once('close', finished);
     await options.modern.handle(ctx.req, res, body, principal);

@@ -7,7 +7,6 @@
  */
 import type { ParameterizedContext } from 'koa';
 import type { ServerResponse } from 'node:http';
-import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/server';
 import type { Authenticator, Outcome } from '../auth/authenticator.ts';
 import { sendRpcError } from './json.ts';
 
@@ -43,9 +42,22 @@ export function refuse(res: ServerResponse, auth: Authenticator, resource: strin
   const challenge = [`realm="mcp-switchboard"`];
   if (refusal.error) challenge.push(`error="${refusal.error}"`, `error_description="${quoted(refusal.description)}"`);
   if (refusal.error === 'insufficient_scope' && auth.scopesSupported.length) challenge.push(`scope="${quoted(auth.scopesSupported.join(' '))}"`);
-  if (auth.usesOAuth) challenge.push(`resource_metadata="${getOAuthProtectedResourceMetadataUrl(new URL(resource))}"`);
+  if (auth.usesOAuth) challenge.push(`resource_metadata="${metadataUrl(resource)}"`);
   const word = refusal.status === 401 ? 'Unauthorized' : 'Forbidden';
   sendRpcError(res, refusal.status, -32000, `${word}: ${refusal.description}`, null, { 'WWW-Authenticate': `Bearer ${challenge.join(', ')}` });
+}
+
+/**
+ * Where the RFC 9728 document of `resource` is: its path under `/.well-known/oauth-protected-resource`,
+ * as the SDK v2's `getOAuthProtectedResourceMetadataUrl` says (test/auth.test.ts holds the two
+ * together), without loading the SDK v2 for one URL.
+ */
+export function metadataUrl(resource: string): string {
+  const url = new URL(resource);
+  const path = url.pathname.length > 1 && url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
+  url.pathname = `/.well-known/oauth-protected-resource${path === '/' ? '' : path}`;
+  url.hash = '';
+  return url.href;
 }
 
 /** A quoted-string's content: printable ASCII, with `"` and `\` escaped. */

@@ -17,6 +17,8 @@ import type { Logger } from '../log.ts';
 
 export type PluginKind = 'in-process' | 'remote' | 'command';
 export type ProtocolEra = '2025-11-25' | '2026-07-28';
+/** The stateless era, spoken with the SDK v2. */
+export const MODERN = '2026-07-28' satisfies ProtocolEra;
 /**
  * - `loading`: being loaded and checked; not listed yet.
  * - `ready`: answering.

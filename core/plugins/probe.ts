@@ -7,17 +7,19 @@
  * clients that declare nothing) and fingerprints the lists, so a reload tells clients only what
  * changed. Kept open, it hears the backend's own `list_changed`: client sessions that listed from
  * the shared catalog, without a backend session of their own, would not hear it otherwise.
+ *
+ * The 2026 side (upstream/modern/, made of the SDK v2 client and server) is loaded only when a
+ * backend is probed in that era: a proxy of 2025-era plugins never loads it.
  */
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 import { Backend, type BackendPeer, type ListKind } from '../upstream/legacy/backend.ts';
-import { ModernUpstream, MODERN, isWrongEra } from '../upstream/modern/upstream.ts';
 import { describeNetworkError } from '../upstream/fetch.ts';
-import { inProcessFetch, isModernServer } from '../upstream/modern/in-process.ts';
+import { isModernServer } from './server-sdk.ts';
 import { LIST_KINDS, type ListItem } from '../catalog/plugin-catalog.ts';
 import { redactUrl } from '../redact.ts';
 import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../errors.ts';
 import { withTimeout } from './load.ts';
-import type { Plugin } from './plugin.ts';
+import { MODERN, type Plugin } from './plugin.ts';
 
 /** What clients re-list after a change: the `list_changed` notifications to send. */
 export type ListGroup = 'tools' | 'prompts' | 'resources';
@@ -71,7 +73,7 @@ export async function probe(plugin: Plugin, options: ProbeOptions): Promise<{ mo
 async function makesModernServer(plugin: Plugin, timeoutMs: number): Promise<boolean> {
   try {
     const server = await withTimeout(Promise.resolve(plugin.manifest.server!({ sessionId: 'probe', log: plugin.log })), timeoutMs, 'the factory did not return');
-    const modern = isModernServer(server);
+    const modern = await isModernServer(server);
     await server?.close?.().catch(() => {});
     return modern;
   } catch {
@@ -81,7 +83,8 @@ async function makesModernServer(plugin: Plugin, timeoutMs: number): Promise<boo
 
 /** A 2026-era backend: its one stateless connection is kept as the plugin's upstream (and monitor). */
 async function probeModern(plugin: Plugin, options: ProbeOptions): Promise<{ monitor: Monitor; fingerprints: Fingerprints } | SwitchboardError | 'wrong era'> {
-  const local = plugin.kind === 'in-process' && !plugin.upstream ? inProcessFetch(plugin) : undefined;
+  const { ModernUpstream, isWrongEra } = await import('../upstream/modern/upstream.ts');
+  const local = plugin.kind === 'in-process' && !plugin.upstream ? (await import('../upstream/modern/in-process.ts')).inProcessFetch(plugin) : undefined;
   const upstream = plugin.upstream ?? new ModernUpstream(plugin, { clientInfo: options.clientInfo, onListChanged: options.onListChanged, ...(local && { fetch: local.fetch, onClose: local.close }) });
   const attempt = (async () => {
     const discovered = plugin.upstream ? await upstream.rediscover({ timeoutMs: options.timeoutMs, signal: options.signal }) : await upstream.connect({ timeoutMs: options.timeoutMs, signal: options.signal });

@@ -4,13 +4,8 @@
  * server, but with no network: requests go straight to an SDK v2 handler over the plugin's own
  * factory, called once per request as SDK v2 servers expect.
  */
-import { McpServer, Server, createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
+import { createMcpHandler, type McpHttpHandler, type McpServer } from '@modelcontextprotocol/server';
 import type { Plugin } from '../../plugins/plugin.ts';
-
-/** Whether a factory's server is an SDK v2 server (spoken to in the 2026 era). */
-export function isModernServer(server: unknown): boolean {
-  return server instanceof McpServer || server instanceof Server;
-}
 
 /** A fetch that serves requests with the plugin's factory, in this process. */
 export function inProcessFetch(plugin: Plugin): { fetch: typeof fetch; close(): Promise<void> } {

@@ -23,7 +23,7 @@ import {
 } from '@modelcontextprotocol/client';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Implementation, Notification, Result, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import type { Plugin } from '../../plugins/plugin.ts';
+import { MODERN, type Plugin } from '../../plugins/plugin.ts';
 import type { ListItem, ListKind } from '../../catalog/plugin-catalog.ts';
 import { LIST_CAPABILITY, LIST_CHANGED, readAllPages } from '../../catalog/lists.ts';
 import { messageOf } from '../../errors.ts';
@@ -38,7 +38,7 @@ import { Tolerance } from './tolerant.ts';
 
 export { ModernLink } from './link.ts';
 
-export const MODERN = '2026-07-28';
+export { MODERN } from '../../plugins/plugin.ts';
 
 /** Results are passed on as the backend sent them. */
 const RAW = z.looseObject({});
