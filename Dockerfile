@@ -34,10 +34,15 @@ RUN apt-get update \
 # SWITCHBOARD_LOG_FORMAT: JSON lines on stdout, for `docker logs` and log shippers.
 # TSX_DISABLE_CACHE: tsx compiles in memory and writes nothing (its cache would go to /tmp, and
 #   a fresh container starts with an empty cache anyway), so `docker run --read-only` works.
+# NODE_OPTIONS: Node 20's young generation (16 MiB semi-spaces). Node 24 sizes it from the memory
+#   it sees (64 MiB semi-spaces with 4 GiB of heap), and the free pages V8 keeps pooled after a
+#   busy spell stay resident: ~95 KiB of RSS per idle session instead of ~33. Setting NODE_OPTIONS
+#   at `docker run` replaces this.
 ENV NODE_ENV=production \
     SWITCHBOARD_PLUGIN_DIRS=/plugins \
     SWITCHBOARD_LOG_FORMAT=json \
-    TSX_DISABLE_CACHE=1
+    TSX_DISABLE_CACHE=1 \
+    NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
 # Everything owned by root and read-only to the proxy, which runs as `node`.
 COPY --from=deps /app/node_modules ./node_modules

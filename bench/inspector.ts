@@ -71,9 +71,14 @@ export class Inspector {
 export interface SettledMemory {
   /** V8 heap in use after forced GC, bytes. */
   heapUsed: number;
+  /** V8 heap reserved (pages kept, used or not) after that GC, bytes. */
+  heapTotal: number;
   /** Resident set size right after that GC, bytes. */
   rss: number;
+  /** Memory of C++ objects bound to JS objects (Buffers included), bytes. */
   external: number;
+  /** ArrayBuffers and Buffers (part of `external`), bytes. */
+  arrayBuffers: number;
 }
 
 /**
@@ -86,7 +91,7 @@ export function settledMemory(inspector: Inspector): Promise<SettledMemory> {
       globalThis.gc();
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const { heapUsed, rss, external } = process.memoryUsage();
-    return { heapUsed, rss, external };
+    const { heapUsed, heapTotal, rss, external, arrayBuffers } = process.memoryUsage();
+    return { heapUsed, heapTotal, rss, external, arrayBuffers };
   })()`);
 }

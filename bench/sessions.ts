@@ -32,6 +32,44 @@ async function withProxy(body: (proxy: Proxy, remote: Running, inspector: Inspec
   }
 }
 
+function signedMiB(bytes: number): string {
+  return `${bytes >= 0 ? '+' : '-'}${mib(Math.abs(bytes))}`;
+}
+
+/**
+ * Where RSS after forced GC went, for a growth that the heap in use does not explain: pages V8
+ * reserved (heapTotal), C++ memory bound to JS objects (external, Buffers in arrayBuffers), and
+ * the rest of RSS. On Node 24 the rest includes the free V8 pages its page pool keeps, which
+ * heapTotal does not count and only a memory-reducing GC gives back.
+ */
+function reportMemoryBreakdown(results: Results, section: string, before: SettledMemory, after: SettledMemory): void {
+  const beyond = (settled: SettledMemory) => settled.rss - settled.heapTotal - settled.external;
+  results.add(
+    section,
+    'heapTotalGrowth',
+    `  V8 heap reserved after GC, heapTotal (${mib(before.heapTotal)} -> ${mib(after.heapTotal)})`,
+    after.heapTotal - before.heapTotal,
+    'bytes',
+    signedMiB(after.heapTotal - before.heapTotal),
+  );
+  results.add(
+    section,
+    'externalGrowth',
+    `  external after GC (${mib(before.external)} -> ${mib(after.external)}; arrayBuffers ${mib(before.arrayBuffers)} -> ${mib(after.arrayBuffers)})`,
+    after.external - before.external,
+    'bytes',
+    signedMiB(after.external - before.external),
+  );
+  results.add(
+    section,
+    'beyondHeapGrowth',
+    `  RSS after GC beyond heapTotal and external (${mib(beyond(before))} -> ${mib(beyond(after))}: V8's pooled pages, code, malloc)`,
+    beyond(after) - beyond(before),
+    'bytes',
+    signedMiB(beyond(after) - beyond(before)),
+  );
+}
+
 function reportFailures(results: Results, section: string, what: string, outcome: PoolOutcome): void {
   results.add(section, 'failures', `${what} that failed`, outcome.failed, 'count', `${outcome.failed}${outcome.firstError ? `: ${outcome.firstError.slice(0, 80)}` : ''}`, {
     op: '=',
@@ -80,7 +118,7 @@ export async function idleSessionsBench(results: Results, count: number): Promis
     results.add(
       section,
       'heapPerSession',
-      `  heap after GC per idle session (${mib(baselineSettled.heapUsed)} -> ${mib(settled.heapUsed)}; RSS after GC ${mib(settled.rss)})`,
+      `  heap after GC per idle session (${mib(baselineSettled.heapUsed)} -> ${mib(settled.heapUsed)}; heapTotal ${mib(baselineSettled.heapTotal)} -> ${mib(settled.heapTotal)}; RSS after GC ${mib(settled.rss)})`,
       heapPerSession,
       'B',
       `${(heapPerSession / 1024).toFixed(1)} KiB/session`,
@@ -139,6 +177,7 @@ export async function cyclesBench(results: Results, sizes: { cycles: number; war
       `${perSession.toFixed(0)} B/session`,
       { op: '<', value: 4096, text: '< 4096 B' },
     );
+    reportMemoryBreakdown(results, section, before.settled, after.settled);
     results.add(section, 'fds', `open file descriptors (${before.fds} -> ${after.fds})`, after.fds - before.fds, 'count', `${after.fds - before.fds >= 0 ? '+' : ''}${after.fds - before.fds}`, {
       op: '<=',
       value: 5,
