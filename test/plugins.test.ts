@@ -159,3 +159,26 @@ export default {
     await external.close();
   }
 });
+
+test('while starting, the earliest folder wins its prefix even when it is the slowest to load, and the refused ones name it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-order-'));
+  const plugin = (prefix: string, delayMs = 0) =>
+    `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';\n` +
+    `await new Promise((resolve) => setTimeout(resolve, ${delayMs}));\n` +
+    `export default { prefix: '${prefix}', server: () => new McpServer({ name: '${prefix}', version: '1.0.0' }) };\n`;
+  for (const [folder, text] of Object.entries({ 'a-slow': plugin('ok', 600), 'b-overlap': plugin('ok_x'), 'c-dup': plugin('ok') })) {
+    await mkdir(join(dir, folder));
+    await writeFile(join(dir, folder, 'index.ts'), text);
+  }
+  const ordered = await startProxy({ pluginDirs: [dir] });
+  try {
+    assert.deepEqual(ordered.switchboard.registry.list().map((p) => p.source.display), [join(dir, 'a-slow')], 'the first folder should hold "ok"');
+    const problem = (folder: string) => ordered.switchboard.problems.find((p) => p.culprit === join(dir, folder));
+    assert.equal(problem('c-dup')?.code, 'SB_PLUGIN_DUPLICATE_PREFIX', `c-dup's error: ${problem('c-dup')?.message}`);
+    assert.match(problem('c-dup')!.message, /uses prefix "ok", which plugin folder .*a-slow already uses/);
+    assert.equal(problem('b-overlap')?.code, 'SB_PLUGIN_PREFIX_OVERLAP');
+    assert.match(problem('b-overlap')!.message, /prefix "ok_x", which is ambiguous with prefix "ok" of plugin folder .*a-slow/);
+  } finally {
+    await ordered.close();
+  }
+});

@@ -332,9 +332,9 @@ export class PluginLifecycle {
         entry.candidate = plugin;
         return this.#failed(entry, refusal);
       }
-      const displaced = conflicts.map((other) => this.#displace(other));
+      for (const other of conflicts) this.#displace(other);
       registry.add(plugin);
-      for (const loser of displaced) if (loser?.candidate) this.#failed(loser, registry.refusal(loser.candidate)!);
+      this.#restate();
     } else {
       registry.add(plugin);
     }
@@ -384,6 +384,18 @@ export class PluginLifecycle {
     entry.plugin = undefined;
     entry.candidate = this.#newPlugin(plugin.source, plugin);
     return entry;
+  }
+
+  /**
+   * After a displacement, refused candidates' errors name the plugin that holds the prefix now: a
+   * later folder refused because of a plugin that has since been displaced says so no longer.
+   */
+  #restate(): void {
+    for (const entry of this.#entries.values()) {
+      if (!entry.candidate || entry.plugin) continue;
+      const refusal = this.#options.registry.refusal(entry.candidate);
+      if (refusal && refusal.message !== entry.error) this.#failed(entry, refusal);
+    }
   }
 
   /** Mounts refused candidates whose conflict is gone, in source order. */
