@@ -32,6 +32,7 @@ const POLICIES: Record<string, PluginPolicy> = {
     prompts: { deny: ['greet'] },
     resources: { descriptions: { 'modern://doc': 'The document.' } },
   },
+  hid: { resources: { deny: ['modern://doc'] } },
   off: { enabled: false },
   nowhere: { timeoutMs: 1000 },
 };
@@ -54,6 +55,7 @@ before(async () => {
   const dir = await folderOf({
     old: { prefix: 'old', remote: { url: legacy.url } },
     mod: { prefix: 'mod', remote: { url: modern.url } },
+    hid: { prefix: 'hid', remote: { url: modern.url } },
     off: { prefix: 'off', remote: { url: legacy.url } },
   });
   proxy = await startProxy({ pluginDirs: [join(ROOT, 'plugins'), dir], plugins: POLICIES });
@@ -200,6 +202,30 @@ for (const [era, open] of ERAS) {
     }
   });
 }
+
+test('a resource the policy hides cannot be listened to (2026) or subscribed to (2025), and its updates reach nobody', async () => {
+  const listener = (await modernClient()) as unknown as V2Client;
+  const heard: string[] = [];
+  listener.setNotificationHandler('notifications/resources/updated', (n) => void heard.push(n.params.uri));
+  const subscription = await listener.listen({ resourceSubscriptions: ['modern://mod/doc', 'modern://hid/doc'] });
+  const { client, close } = await connect(proxy.url);
+  try {
+    assert.deepEqual(subscription.honoredFilter.resourceSubscriptions, ['modern://mod/doc'], 'the hidden resource is left out of the listen filter');
+    const refused = await failure(client.subscribeResource({ uri: 'modern://hid/doc' }));
+    assert.match(refused.message, /Resource not found: modern:\/\/hid\/doc/);
+    // Both plugins are the same backend: its update of modern://doc reaches listeners of mod's URI only.
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the proxy's listen stream at the backend opens with the filter
+    await listener.callTool({ name: 'hid_touch', arguments: {} });
+    await until(() => (heard.length ? true : undefined), 'resources/updated for modern://mod/doc');
+    await listener.callTool({ name: 'hid_touch', arguments: {} });
+    await until(() => (heard.length >= 2 ? true : undefined), 'a second resources/updated for modern://mod/doc');
+    assert.deepEqual(heard, ['modern://mod/doc', 'modern://mod/doc'], `a listener heard of a hidden resource: ${heard.join(', ')}`);
+  } finally {
+    await close();
+    await subscription.close();
+    await listener.close();
+  }
+});
 
 test('a disabled plugin is not mounted, and /readyz and `switchboard plugins` say it is disabled', async () => {
   const readyz = await fetch(proxy.url.replace('/mcp', '/readyz'));

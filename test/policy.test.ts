@@ -17,6 +17,7 @@ import type { PluginPolicy } from '../core/config/plugin-policy.ts';
 import type { BackendLink } from '../core/upstream/link.ts';
 import { createLogger } from '../core/log.ts';
 import { ANONYMOUS } from '../core/auth/principal.ts';
+import { hiddenByPolicy } from '../core/downstream/to-client.ts';
 
 const log = createLogger({ level: 'silent' });
 
@@ -169,4 +170,13 @@ test("a plugin's policy sets its timeout, whether it is required, and whether it
   assert.equal(strict.timeoutMs, 250);
   assert.equal(strict.required, true);
   assert.equal(remotePlugin('fx', { enabled: false }).enabled, false);
+});
+
+test('a backend\'s update of a resource the policy hides is dropped; other notifications pass', () => {
+  const plugin = { policy: new ListPolicy({ resources: { deny: ['docs://**'] } }) };
+  const updated = 'notifications/resources/updated';
+  assert.equal(hiddenByPolicy(plugin, updated, { uri: 'docs://guide/intro' }), true, 'an update of a denied URI would reach clients');
+  assert.equal(hiddenByPolicy(plugin, updated, { uri: 'watch://item' }), false, 'an update of a shown URI was dropped');
+  assert.equal(hiddenByPolicy(plugin, 'notifications/message', { uri: 'docs://guide/intro', level: 'info' }), false);
+  assert.equal(hiddenByPolicy({ policy: new ListPolicy() }, updated, { uri: 'docs://guide/intro' }), false, 'without a policy everything is shown');
 });

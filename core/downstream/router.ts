@@ -117,9 +117,13 @@ export class Router {
     throw new RpcError(RpcCodes.ResourceNotFound, `Resource not found: ${exposed}`, { uri: exposed });
   }
 
-  /** Whether some plugin `viewer` may use could have the resource `exposed` (it is under that plugin's prefix). */
+  /** Whether some plugin `viewer` may use could have the resource `exposed` (under that plugin's prefix, and not hidden by its policy). */
   mayReach(exposed: string, viewer: Principal): boolean {
-    return this.#options.registry.candidatesForUri(exposed).some((plugin) => viewer.mayUse(plugin.prefix) && plugin.namespace.originalUri(exposed) !== undefined);
+    return this.#options.registry.candidatesForUri(exposed).some((plugin) => {
+      if (!viewer.mayUse(plugin.prefix)) return false;
+      const uri = plugin.namespace.originalUri(exposed);
+      return uri !== undefined && plugin.policy.shows('resources', uri);
+    });
   }
 
   /** One plugin's list for this client, within the plugin's deadline (see the top of this file). */

@@ -22,6 +22,15 @@ export function toClient(plugin: Plugin, method: string, params: Params): Params
   }
 }
 
+/**
+ * Whether a backend's notification would tell clients about something the plugin's policy hides
+ * (`plugins.<prefix>.resources`): an update of a hidden resource. Such notifications are dropped,
+ * in both eras, as the resource itself is unknown to clients.
+ */
+export function hiddenByPolicy(plugin: Pick<Plugin, 'policy'>, method: string, params: Params | undefined): boolean {
+  return method === 'notifications/resources/updated' && typeof params?.uri === 'string' && !plugin.policy.shows('resources', params.uri);
+}
+
 /** The client's spelling of a backend URI (unchanged if it cannot be namespaced). */
 export function safeExposeUri(namespace: Plugin['namespace'], uri: string): string {
   try {

@@ -28,7 +28,7 @@ import { RpcCodes, RpcError, messageOf } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Router } from '../router.ts';
 import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts';
-import { toClient } from '../to-client.ts';
+import { hiddenByPolicy, toClient } from '../to-client.ts';
 import { checkNamedParams, contentsToClient } from '../forwarding.ts';
 import type { Principal } from '../../auth/principal.ts';
 
@@ -185,6 +185,7 @@ export class ClientSession implements BackendPeer {
   }
 
   async onBackendNotification(backend: BackendLink, notification: Notification): Promise<void> {
+    if (hiddenByPolicy(backend.plugin, notification.method, notification.params)) return;
     const params = notification.params === undefined ? undefined : toClient(backend.plugin, notification.method, notification.params as Params);
     const relatedRequestId = this.#relatedRequestId();
     try {

@@ -11,7 +11,7 @@ import type { Plugin } from '../../plugins/plugin.ts';
 import type { SharedBackends } from '../../upstream/legacy/shared.ts';
 import type { BackendPeer } from '../../upstream/link.ts';
 import { requestScope } from '../../scope.ts';
-import { toClient } from '../to-client.ts';
+import { hiddenByPolicy, toClient } from '../to-client.ts';
 import { RpcCodes, RpcError } from '../../errors.ts';
 import { ANONYMOUS, type Principal } from '../../auth/principal.ts';
 
@@ -59,7 +59,7 @@ function statelessPeer(capabilities: ClientCapabilities, clientInfo: Implementat
     },
     onBackendNotification: async (link, notification) => {
       const scope = requestScope.getStore();
-      if (!scope?.stateless || scope.done) return;
+      if (!scope?.stateless || scope.done || hiddenByPolicy(link.plugin, notification.method, notification.params)) return;
       await scope.stateless.notify({ method: notification.method, params: toClient(link.plugin, notification.method, (notification.params ?? {}) as Record<string, unknown>) });
     },
   };

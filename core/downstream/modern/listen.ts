@@ -10,7 +10,7 @@ import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/s
 import type { Router } from '../router.ts';
 import type { SharedBackends } from '../../upstream/legacy/shared.ts';
 import { Backend, type BackendLink, type BackendPeer } from '../../upstream/legacy/backend.ts';
-import { safeExposeUri } from '../to-client.ts';
+import { hiddenByPolicy, safeExposeUri } from '../to-client.ts';
 import { RpcCodes, RpcError, messageOf } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { ANONYMOUS } from '../../auth/principal.ts';
@@ -94,6 +94,7 @@ function updatesPeer(capabilities: ClientCapabilities, clientInfo: Implementatio
     },
     onBackendNotification: async (link, notification) => {
       const uri = (notification.params as { uri?: unknown } | undefined)?.uri;
+      if (hiddenByPolicy(link.plugin, notification.method, notification.params)) return;
       if (notification.method === 'notifications/resources/updated' && typeof uri === 'string') onUpdated(safeExposeUri(link.plugin.namespace, uri));
     },
   };

@@ -14,7 +14,7 @@ import { Backend, type BackendPeer, type ListKind } from './backend.ts';
 import type { Plugin } from '../../plugins/plugin.ts';
 import { audienceOf } from '../../catalog/plugin-catalog.ts';
 import { requestScope } from '../../scope.ts';
-import { toClient } from '../../downstream/to-client.ts';
+import { hiddenByPolicy, toClient } from '../../downstream/to-client.ts';
 import { RpcCodes, RpcError } from '../../errors.ts';
 
 export interface SharedBackendsOptions {
@@ -89,6 +89,7 @@ export class SharedBackends {
         const kinds = LIST_CHANGED[notification.method];
         if (kinds) return options.onListChanged(backend.plugin, kinds);
         const params = (notification.params ?? {}) as Record<string, unknown>;
+        if (hiddenByPolicy(backend.plugin, notification.method, params)) return;
         if (notification.method === 'notifications/resources/updated' && typeof params.uri === 'string') {
           return options.onResourceUpdated(backend.plugin, params.uri);
         }
