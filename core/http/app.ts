@@ -25,7 +25,7 @@ import { nestingDepth, requestIdOf, sendRpcError } from './json.ts';
 import type { RequestTracker } from './requests.ts';
 import { serveMetrics } from './metrics.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { REQUEST_ID_HEADER, requestIdFor } from '../observability/request-id.ts';
+import { REQUEST_ID_HEADER, requestIdFor, requestIds } from '../observability/request-id.ts';
 
 export { RequestTracker } from './requests.ts';
 export { checkHostAndOrigin } from './host-check.ts';
@@ -109,9 +109,8 @@ export function createApp(options: HttpOptions): Koa {
   router.all('/mcp', async (ctx) => {
     ctx.respond = false;
     const { res } = ctx;
-    // Every answer, refusals too, names the request id; both front doors read it off the request's headers.
+    // Every answer, refusals too, names the request id; the front doors run in it (request-id.ts).
     const requestId = requestIdFor(ctx.req.headers[REQUEST_ID_HEADER]);
-    ctx.req.headers[REQUEST_ID_HEADER] = requestId;
     res.setHeader('X-Request-Id', requestId);
     const refusal = checkHostAndOrigin(ctx.get('host'), ctx.get('origin'), options.allowedHosts, options.cors);
     if (refusal) return sendRpcError(res, 403, -32000, `Forbidden: ${refusal}`);
@@ -155,10 +154,10 @@ export function createApp(options: HttpOptions): Koa {
       body,
     });
     if (limits.refuseByRequestsInProgress(ctx, era, body)) return;
-    if (era === 'legacy') return options.legacy.handle(ctx.req, res, body, principal);
+    if (era === 'legacy') return requestIds.run(requestId, () => options.legacy.handle(ctx.req, res, body, principal));
     const finished = options.requests.start();
     res.once('close', finished);
-    await options.modern.handle(ctx.req, res, body, principal);
+    await requestIds.run(requestId, () => options.modern.handle(ctx.req, res, body, principal));
   });
 
   // CORS first, so that every answer (refusals too) is readable by the pages it allows.

@@ -6,7 +6,7 @@
  * backends in theirs (call-scope.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { InboundHeaders } from '../scope.ts';
+import { AsyncSlot } from '../async-slot.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -24,8 +24,10 @@ export function requestIdFor(incoming: string | string[] | undefined): string {
   return value !== undefined && value.length <= MAX_LENGTH && SANE.test(value) ? value : randomUUID();
 }
 
-/** The request id in a client request's headers (set by the HTTP layer for every `/mcp` request). */
-export function requestIdOf(headers: InboundHeaders | undefined): string | undefined {
-  const value = headers?.[REQUEST_ID_HEADER];
-  return typeof value === 'string' ? value : undefined;
-}
+/**
+ * The request id of the client HTTP request the current code serves: the HTTP layer runs each
+ * `/mcp` request's front door in it, so the access log and backend requests made on the
+ * request's behalf find it on their async path (the SDKs' transports copy the request's headers
+ * before the proxy could add one, so it does not ride in them).
+ */
+export const requestIds = new AsyncSlot<string>('request id');

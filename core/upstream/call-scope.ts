@@ -12,7 +12,7 @@ import type { Notification } from '@modelcontextprotocol/sdk/types.js';
 import type { Plugin } from '../plugins/plugin.ts';
 import { isListMethod } from '../catalog/lists.ts';
 import { requestScope } from '../scope.ts';
-import { REQUEST_ID_HEADER, requestIdOf } from '../observability/request-id.ts';
+import { REQUEST_ID_HEADER, requestIds } from '../observability/request-id.ts';
 
 export interface BackendCall {
   /** The reply stream of this request broke. */
@@ -36,8 +36,7 @@ export const backendCall = new AsyncSlot<BackendCall>('backend call');
  */
 export function forwardedHeaders(plugin: Plugin, method: string): Record<string, string> | undefined {
   if (isListMethod(method)) return undefined;
-  const inbound = requestScope.getStore()?.headers;
-  const requestId = requestIdOf(inbound);
-  const picked = plugin.forwarding.none ? undefined : plugin.forwarding.pick(inbound);
+  const requestId = requestIds.getStore();
+  const picked = plugin.forwarding.none ? undefined : plugin.forwarding.pick(requestScope.getStore()?.headers);
   return requestId === undefined ? picked : { ...picked, [REQUEST_ID_HEADER]: requestId };
 }

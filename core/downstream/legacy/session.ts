@@ -32,7 +32,7 @@ import { toClient } from '../to-client.ts';
 import { checkNamedParams, contentsToClient } from '../forwarding.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { AccessLog } from '../../observability/access-log.ts';
-import { requestIdOf } from '../../observability/request-id.ts';
+import { requestIds } from '../../observability/request-id.ts';
 
 export interface SessionOptions {
   id: string;
@@ -219,7 +219,7 @@ export class ClientSession implements BackendPeer {
       const access = this.#options.access;
       const handled = access
         ? access.observe(
-            { method: request.method, era: '2025-11-25', params: request.params, principal: this.principal.id, requestId: requestIdOf(scope.headers), sessionId: this.id, signal: own.signal },
+            { method: request.method, era: '2025-11-25', params: request.params, principal: this.principal.id, requestId: requestIds.getStore(), sessionId: this.id, signal: own.signal },
             serve,
           )
         : serve();

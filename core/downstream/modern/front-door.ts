@@ -27,7 +27,7 @@ import type { ListGroup } from '../../plugins/probe.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { AccessLog } from '../../observability/access-log.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import { REQUEST_ID_HEADER } from '../../observability/request-id.ts';
+import { requestIds } from '../../observability/request-id.ts';
 
 export interface ModernOptions {
   router: Router;
@@ -141,7 +141,7 @@ export class ModernFrontDoor {
     this.#requests.add(end);
     try {
       const access = this.#options.access;
-      const requestId = ctx.http?.req?.headers.get(REQUEST_ID_HEADER) ?? undefined;
+      const requestId = requestIds.getStore();
       const start = { method, era: '2026-07-28' as const, params: params as Params | undefined, principal: principalOf(ctx.http?.authInfo).id, requestId, signal: ctx.mcpReq.signal };
       const handled = access ? access.observe(start, handle) : handle();
       handled.catch(() => {});
