@@ -208,6 +208,7 @@ test('no secret reaches an access line: tokens, manifest header values, values f
       await assert.rejects(v1.client.callTool({ name, arguments: {} }));
       await assert.rejects(v2.callTool({ name, arguments: {} }));
     }
+    await assert.rejects(v1.client.callTool({ name: 'x_forged\n{"level":50,"msg":"fake"}', arguments: {} }));
     await assert.rejects(v1.client.readResource({ uri: `docs://guide/intro?api_key=${URI_SECRET}` }));
     await assert.rejects(v2.readResource({ uri: `docs://guide/intro?api_key=${URI_SECRET}` }));
     assert.equal(textOf(await v1.client.callTool({ name: 'old_shout', arguments: { text: 'the header secret went to the backend' } })), 'THE HEADER SECRET WENT TO THE BACKEND');
@@ -217,6 +218,7 @@ test('no secret reaches an access line: tokens, manifest header values, values f
   }
   const lines = accessLines().slice(since);
   assert.equal(lines.filter((line) => line.method === 'tools/call' && String(line.tool).includes('***')).length, 6, 'each call with a secret in its name is logged, the secret replaced');
+  assert.ok(lines.some((line) => line.tool === 'x_forged?{"level":50,"msg":"fake"}'), 'a control character in a name is written as ?, so a pretty log cannot be forged');
   const reads = lines.filter((line) => line.method === 'resources/read');
   assert.equal(reads.length, 2, 'both reads are logged');
   for (const read of reads) assert.equal(read.uri, 'docs://guide/intro?api_key=***', 'a URI is logged with its query values redacted');
