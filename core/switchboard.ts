@@ -34,6 +34,7 @@ import { resolveSettings, type Settings } from './config/settings.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Secrets } from './redact.ts';
 import { RpcCodes, RpcError, SwitchboardError } from './errors.ts';
+import { Metrics } from './observability/metrics.ts';
 
 export interface SwitchboardOptions extends Partial<Settings> {
   /** Plugin directories, searched in order; relative ones are resolved against `cwd`. */
@@ -54,6 +55,8 @@ export interface Switchboard {
   readonly registry: PluginRegistry;
   readonly sessions: SessionStore;
   readonly settings: Readonly<Settings>;
+  /** This switchboard's Prometheus metrics (served at `/metrics` unless the config's `metrics` is false; counted either way). */
+  readonly metrics: Metrics;
   /** Resolves once every plugin source has been tried once (mounted, unavailable or failed) and the plugin directories are watched. */
   readonly settled: Promise<void>;
   /** Every plugin source's state (what /readyz shows). */
@@ -106,6 +109,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   const registry = new PluginRegistry();
   const sessions = new SessionStore({ idleMs: settings.sessionIdleTimeoutMs });
   const requests = new RequestTracker();
+  const metrics = new Metrics({ sessions: () => sessions.size, plugins: () => lifecycle.statuses() });
   const router = new Router({ registry, pageSize: settings.pageSize, listTimeoutMs: settings.listTimeoutMs });
   let closing: Promise<void> | undefined;
   // Stateless (2026) clients share backend sessions with plugins spoken to in the 2025 era.
@@ -228,6 +232,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     registry,
     sessions,
     settings,
+    metrics,
     settled,
     statuses: () => lifecycle.statuses(),
     get problems() {
