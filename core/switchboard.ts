@@ -212,6 +212,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       sessions: () => sessions.size,
       requestsInProgress: () => requests.count,
       auth: () => auth.describe(),
+      metrics,
     },
     readiness: (viewer) => ({
       ready: lifecycle.ready && closing === undefined,

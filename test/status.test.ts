@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { ROOT, connect, startProxy, type RunningProxy } from './helpers.ts';
 import { statusReport, type StatusReport } from '../core/status/report.ts';
 import { principal } from '../core/auth/principal.ts';
-import { PluginRegistry } from '../core/plugins/registry.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 export const HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1">';
@@ -83,7 +82,6 @@ test('/status.json shows the version, uptime, sessions and each plugin with kind
     assert.ok(Number.isInteger(report.uptime) && report.uptime >= 0, `uptime in seconds: ${report.uptime}`);
     assert.ok(Date.parse(report.startedAt) <= Date.parse(report.time));
     assert.deepEqual(report.sessions, { '2025-11-25': 1, '2026-07-28': 'stateless', requestsInProgress: 0 }, 'the connected client\'s session is counted');
-    assert.equal(report.requests, undefined, 'no request counters were given, so no request figures are shown');
 
     const look = report.plugins.find((plugin) => plugin.prefix === 'look');
     assert.ok(look, `the look plugin is listed: ${JSON.stringify(report.plugins.map((p) => p.prefix))}`);
@@ -169,14 +167,15 @@ test('with auth on, /status.json shows a caller only the plugins its token may u
   assert.ok(admin.plugins.some((plugin) => plugin.state === 'failed'), 'a caller who may use every plugin also sees the folder that failed');
 });
 
-test('request totals: a caller who may use every plugin sees the total; one limited to some plugins sees theirs only', async () => {
-  const registry = new PluginRegistry();
-  const counts = { requestTotals: async () => ({ total: 12, byPlugin: { look: 5, example: 4 } }) };
+test('request totals: a caller who may use every plugin sees the total; one limited to some plugins sees its own plugins\' only', async () => {
+  const switchboard = open.switchboard;
+  // Known figures, labelled as the metrics label them: `(none)` is the plugin without a prefix, `""` no one plugin.
+  const counts = { requestTotals: async () => ({ total: 12, byPlugin: { look: 5, example: 4, '': 3 } }) };
   const sources = {
     version: '1.2.3',
     startedAt: new Date('2026-01-01T00:00:00Z'),
-    statuses: () => [],
-    registry,
+    statuses: () => switchboard.statuses(),
+    registry: switchboard.registry,
     sessions: () => 0,
     requestsInProgress: () => 0,
     auth: () => 'test',
@@ -184,8 +183,17 @@ test('request totals: a caller who may use every plugin sees the total; one limi
   };
   const now = new Date('2026-01-01T01:00:05Z');
   const all = await statusReport(sources, principal('admin', 'token'), now);
-  assert.deepEqual(all.requests, { total: 12, byPlugin: { look: 5, example: 4 } });
   assert.equal(all.uptime, 3605);
+  assert.deepEqual(all.requests, { total: 12, byPlugin: { example: 4, look: 5 } });
+  assert.equal(all.plugins.find((plugin) => plugin.prefix === 'look')?.requests, 5);
   const some = await statusReport(sources, principal('looker', 'token', ['look']), now);
-  assert.deepEqual(some.requests, { byPlugin: { look: 5 } }, 'no total (it would count other plugins\' requests), and only its own plugins');
+  assert.deepEqual(some.requests, { byPlugin: { look: 5 } }, 'no total (it counts other plugins\' requests too), and only its own plugins');
+});
+
+test('/status.json reports the proxy\'s own request counters (those of /metrics)', async () => {
+  const report = (await getStatus(open)).body as unknown as StatusReport;
+  const totals = await open.switchboard.metrics.requestTotals();
+  assert.ok(report.requests, 'request figures are present');
+  assert.equal(report.requests.total, totals.total);
+  assert.deepEqual(Object.keys(report.requests.byPlugin).sort(), ['example', 'look']);
 });

@@ -14,8 +14,12 @@ import type { Plugin } from '../plugins/plugin.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { merge } from '../catalog/catalog.ts';
 import { LIST_KINDS, type ListItem, type ListKind } from '../catalog/plugin-catalog.ts';
+import { pluginLabel } from '../observability/metrics.ts';
 
-/** Client requests counted so far: in all, and per plugin prefix (the counters behind `/metrics`). */
+/**
+ * Client requests counted so far (the counters behind `/metrics`): in all, and per plugin label
+ * (its prefix, `(none)` for the plugin mounted without one; `""` for requests no one plugin answered).
+ */
 export interface RequestCounts {
   requestTotals(): Promise<{ total: number; byPlugin: Record<string, number> }>;
 }
@@ -67,7 +71,10 @@ export interface StatusReport {
     '2026-07-28': 'stateless';
     requestsInProgress: number;
   };
-  /** Client requests counted so far; `total` only for a caller who may use every plugin. */
+  /**
+   * Client requests counted so far, by plugin prefix; `total` (requests to no one plugin, such as
+   * merged lists, included) only for a caller who may use every plugin.
+   */
   requests?: { total?: number; byPlugin: Record<string, number> };
   plugins: PluginReport[];
 }
@@ -95,10 +102,11 @@ export async function statusReport(sources: StatusSources, viewer: Principal, no
         ...status,
         ...(server && { server: { name: server.name, version: server.version } }),
         ...(mounted && { lists: listsOf(mounted) }),
-        ...(totals && mounted && { requests: totals.byPlugin[mounted.prefix] ?? 0 }),
+        ...(totals && mounted && { requests: totals.byPlugin[pluginLabel(mounted.prefix)] ?? 0 }),
       };
     });
-  const byPlugin = totals ? Object.fromEntries(Object.entries(totals.byPlugin).filter(([prefix]) => viewer.mayUse(prefix))) : undefined;
+  // By prefix, as the page names plugins; only those the caller may use.
+  const byPlugin = totals && Object.fromEntries(plugins.filter((plugin) => plugin.requests !== undefined).map((plugin) => [plugin.prefix!, plugin.requests!]));
   return {
     name: 'mcp-switchboard',
     version: sources.version,
