@@ -5,45 +5,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, connect, startProxy, type RunningProxy } from './helpers.ts';
+import { HOSTILE, writeBrokenPlugin, writeLookPlugin } from './fixtures/status-plugins.ts';
 import { statusReport, type StatusReport } from '../core/status/report.ts';
 import { principal } from '../core/auth/principal.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-export const HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1">';
-
-/** A plugin folder with one tool `look` whose description is `description` and which takes `{ query: string }`. */
-export async function writeLookPlugin(dir: string, prefix: string, description: string): Promise<void> {
-  const folder = join(dir, prefix);
-  await mkdir(folder, { recursive: true });
-  await writeFile(
-    join(folder, 'index.ts'),
-    `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
-import { definePlugin } from 'mcp-switchboard';
-export default definePlugin({
-  prefix: ${JSON.stringify(prefix)},
-  server: () => {
-    const server = new McpServer({ name: ${JSON.stringify(`${prefix}-server`)}, version: '2.3.4' });
-    server.registerTool('look', { description: ${JSON.stringify(description)}, inputSchema: { query: z.string().describe('what to look for') } }, async ({ query }) => ({ content: [{ type: 'text', text: query }] }));
-    server.registerPrompt('ask', { description: 'Asks' }, () => ({ messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }] }));
-    return server;
-  },
-});
-`,
-  );
-}
-
-/** A plugin folder that fails to load: its entry does not parse. */
-export async function writeBrokenPlugin(dir: string, name: string): Promise<void> {
-  await mkdir(join(dir, name), { recursive: true });
-  await writeFile(join(dir, name, 'index.ts'), 'export default {;\n');
-}
-
 async function getStatus(proxy: RunningProxy, token?: string): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const response = await fetch(new URL('/status.json', proxy.url), { headers: token ? { Authorization: `Bearer ${token}` } : {} });
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };

@@ -134,7 +134,7 @@ function renderPlugin(plugin, perSecond) {
   const head = el(
     'div',
     { class: 'plugin-head' },
-    el('h3', {}, el('span', { class: 'prefix' }, plugin.prefix === undefined ? '(no prefix yet)' : plugin.prefix === '' ? '(no prefix)' : plugin.prefix), ' ', el('span', { class: `state state-${plugin.state}` }, plugin.state)),
+    el('h3', {}, el('span', { class: 'prefix' }, plugin.prefix === undefined ? '(prefix unknown)' : plugin.prefix === '' ? '(no prefix)' : plugin.prefix), ' ', el('span', { class: `state state-${plugin.state}` }, plugin.state)),
     el(
       'dl',
       { class: 'facts' },
