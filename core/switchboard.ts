@@ -35,6 +35,8 @@ import { createLogger, type Logger } from './log.ts';
 import { Secrets } from './redact.ts';
 import { RpcCodes, RpcError, SwitchboardError } from './errors.ts';
 import { Metrics } from './observability/metrics.ts';
+import { AccessLog } from './observability/access-log.ts';
+import { DEFAULT_METRICS_HOST, scrapeHandler } from './http/metrics.ts';
 
 export interface SwitchboardOptions extends Partial<Settings> {
   /** Plugin directories, searched in order; relative ones are resolved against `cwd`. */
@@ -67,6 +69,8 @@ export interface Switchboard {
   callback(): ReturnType<ReturnType<typeof createApp>['callback']>;
   /** Starts serving (by default on the configured port and host); resolves with the `/mcp` URL. */
   listen(port?: number, host?: string): Promise<string>;
+  /** The scrape-only listener's `/metrics` URL (config `metrics: { port, host }`), once listening. */
+  readonly metricsUrl?: string;
   /**
    * Shuts down in order: new requests get 503 while those in progress may finish (within
    * `shutdownGraceMs`); those still running then get a JSON-RPC error naming the shutdown; every
@@ -110,6 +114,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   const sessions = new SessionStore({ idleMs: settings.sessionIdleTimeoutMs });
   const requests = new RequestTracker();
   const metrics = new Metrics({ sessions: () => sessions.size, plugins: () => lifecycle.statuses() });
+  const access = new AccessLog({ metrics, log });
   const router = new Router({ registry, pageSize: settings.pageSize, listTimeoutMs: settings.listTimeoutMs });
   let closing: Promise<void> | undefined;
   // Stateless (2026) clients share backend sessions with plugins spoken to in the 2025 era.
@@ -121,7 +126,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     },
     onResourceUpdated: (plugin, uri) => modern.resourceUpdated(safeExposeUri(plugin.namespace, uri)),
   });
-  const modern = new OnDemandFrontDoor({ router, shared, serverInfo: SERVER_INFO, log, inputTimeoutMs: settings.inputTimeoutMs, listTtlMs: settings.listTtlMs });
+  const modern = new OnDemandFrontDoor({ router, shared, serverInfo: SERVER_INFO, log, inputTimeoutMs: settings.inputTimeoutMs, listTtlMs: settings.listTtlMs, access, metrics });
   /** Every client hears that these lists changed: 2025 sessions, and 2026 clients listening. */
   const announce = (groups: ListGroup[]) => {
     for (const session of sessions.values()) void session.notifyListChanged(groups);
@@ -137,6 +142,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     maxProcessesPerPlugin: settings.maxProcessesPerPlugin,
     policies: settings.plugins,
     secrets: options.secrets,
+    metrics,
     onListChanged: announce,
     retire: async (plugin, reason, graceMs) => {
       await Promise.all([...[...sessions.values()].map((session) => session.retire(plugin, reason, graceMs)), shared.retire(plugin, reason, graceMs)]);
@@ -190,7 +196,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     maxSessionsPerCaller: settings.maxSessionsPerCaller,
     resumeGraceMs: settings.resumeGraceMs,
     log,
-    newSession: (id, principal) => new ClientSession({ id, principal, router, serverInfo: SERVER_INFO, log }),
+    newSession: (id, principal) => new ClientSession({ id, principal, router, serverInfo: SERVER_INFO, log, access }),
   });
   const app = createApp({
     requests,
@@ -203,6 +209,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     isClosing: () => closing !== undefined,
     legacy,
     modern,
+    ...(settings.metrics === true && { metrics }),
     health: () => ({ plugins: registry.size, sessions: sessions.size }),
     status: {
       version: SERVER_INFO.version,
@@ -225,9 +232,29 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   sessions.startSweeping((error) => log.error({ err: error }, 'session sweep failed'));
 
   let server: HttpServer | undefined;
+  /** The scrape-only `/metrics` listener (config `metrics: { port, host }`). */
+  let scrapeServer: HttpServer | undefined;
+  let metricsUrl: string | undefined;
   /** Said once listening: anyone who can reach the port can call every tool when nothing checks who calls. */
   let openWarning: string | undefined;
   const security = () => ({ mode: auth.describe(), ...(openWarning && { warning: openWarning }) });
+
+  /** Opens the scrape-only listener; resolves with its `/metrics` URL. */
+  const listenForScrapes = async (port: number, host: string): Promise<string> => {
+    const scraper = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, scrapeHandler(metrics, (error) => log.error({ err: error }, 'collecting metrics failed')));
+    await new Promise<void>((resolve, reject) => {
+      scraper.once('error', (error: NodeJS.ErrnoException) => {
+        const why = error.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use` : `cannot listen on ${host}:${port}: ${error.code ?? error.message}`;
+        reject(new SwitchboardError('SB_CONFIG_INVALID', `metrics listener (config metrics.port, metrics.host): ${why}`, { cause: error, culprit: 'metrics' }));
+      });
+      scraper.listen(port, host, () => resolve());
+    });
+    scrapeServer = scraper;
+    const address = scraper.address() as AddressInfo;
+    const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/metrics`;
+    log.info({ url, host, port: address.port }, `metrics for scraping at ${url} (no authentication: who can reach it is decided by where it listens)`);
+    return url;
+  };
 
   return {
     registry,
@@ -238,6 +265,9 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     statuses: () => lifecycle.statuses(),
     get problems() {
       return lifecycle.problems();
+    },
+    get metricsUrl() {
+      return metricsUrl;
     },
     callback: () => app.callback(),
     async listen(port = settings.port, host = settings.host) {
@@ -257,6 +287,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
         });
         listening.listen(port, host, () => resolve());
       });
+      if (typeof settings.metrics === 'object') metricsUrl = await listenForScrapes(settings.metrics.port, settings.metrics.host ?? DEFAULT_METRICS_HOST);
       const address = listening.address() as AddressInfo;
       const wildcard = host === '0.0.0.0' || host === '::';
       const url = `http://${wildcard ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/mcp`;
@@ -301,6 +332,8 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
         for (const pid of lifecycle.processes()) signalProcessGroup(pid, 'SIGKILL');
         server?.closeAllConnections();
         await stopped;
+        const scraper = scrapeServer;
+        if (scraper) await new Promise<void>((resolve) => scraper.close(() => resolve()).closeAllConnections());
       })();
       return closing;
     },

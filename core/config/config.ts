@@ -174,6 +174,7 @@ const JSON_EXAMPLES: Partial<Record<Key, string>> = {
   cors: '{"origins": ["https://app.example.com"]}',
   rateLimit: '{"requests": 600, "perSeconds": 60}',
   auth: '{"tokens": ["<a long random token>"]}, or none',
+  metrics: 'false, or {"port": 9464, "host": "0.0.0.0"}',
 };
 
 /** A setting from a string (environment or flag): numbers parsed, lists split on commas, objects as JSON. */

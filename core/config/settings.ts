@@ -64,6 +64,19 @@ export interface Settings {
   auth?: AuthSettings;
   /** A policy per plugin, by prefix (see plugin-policy.ts). */
   plugins: Readonly<Record<string, PluginPolicy>>;
+  /**
+   * `GET /metrics` (Prometheus): true serves it on the proxy's port (behind auth when auth is on),
+   * false not at all, `{ port, host }` on a scrape-only listener of its own, without auth
+   * (see http/metrics.ts).
+   */
+  metrics: boolean | MetricsListener;
+}
+
+/** A scrape-only listener for `/metrics`. */
+export interface MetricsListener {
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -91,6 +104,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   maxProcessesPerPlugin: 16,
   shutdownGraceMs: 5_000,
   plugins: Object.freeze({}),
+  metrics: true as boolean | MetricsListener,
 });
 
 /** How each setting is checked (a config file, the environment and flags all go through these). */
@@ -137,6 +151,7 @@ export const SETTING_SCHEMAS = {
   shutdownGraceMs: z.number().int().min(0),
   auth: authSchema,
   plugins: pluginPoliciesSchema,
+  metrics: z.union([z.boolean(), z.strictObject({ port: z.number().int().min(0).max(65535), host: z.string().min(1).optional() })]),
 } satisfies { [K in keyof Settings]-?: z.ZodType };
 
 /** `given` over the defaults, frozen. Keys given as undefined keep their default. */

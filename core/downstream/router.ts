@@ -18,6 +18,7 @@ import type { ListItem, ListKind } from '../catalog/plugin-catalog.ts';
 import { merge, page, type PluginItems } from '../catalog/catalog.ts';
 import { RpcCodes, RpcError, messageOf } from '../errors.ts';
 import type { Principal } from '../auth/principal.ts';
+import { noteRoute } from '../observability/access-log.ts';
 
 /** The client's side: who it is, and its backend sessions, one per plugin, opened when first used. */
 export interface Backends {
@@ -80,14 +81,20 @@ export class Router {
       const listed = await this.#listOf(plugin, kind, backends);
       if (listed) {
         const name = this.#names(plugin, kind, listed.items).get(exposed);
-        if (name !== undefined) return { backend, name };
+        if (name !== undefined) {
+          noteRoute(plugin.prefix, name, true);
+          return { backend, name };
+        }
         continue; // the plugin's list says it has no such item
       }
       // Its list is not known (it did not answer in time): route by the name alone, unless the policy hides it.
       const name = plugin.namespace.originalName(exposed, kind);
       if (name !== undefined && plugin.policy.shows(kind, name)) fallback ??= { backend, name };
     }
-    if (fallback) return fallback;
+    if (fallback) {
+      noteRoute(fallback.backend.plugin.prefix, fallback.name, false);
+      return fallback;
+    }
     if (unavailable) throw unavailable;
     throw new RpcError(RpcCodes.InvalidParams, `Unknown ${kind === 'tools' ? 'tool' : 'prompt'}: ${exposed}`);
   }
@@ -111,6 +118,7 @@ export class Router {
         unavailable ??= notServing(plugin);
         continue;
       }
+      noteRoute(plugin.prefix);
       return { backend: backends.backend(plugin), uri };
     }
     if (unavailable) throw unavailable;

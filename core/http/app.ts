@@ -1,6 +1,6 @@
 /**
- * The HTTP face: `/mcp` for both protocol eras, `/healthz` and `/readyz`, and the status page
- * (`/` and `/status.json`, see status/routes.ts). Builds a Koa app
+ * The HTTP face: `/mcp` for both protocol eras, `/healthz`, `/readyz` and `/metrics`, and the
+ * status page (`/` and `/status.json`, see status/routes.ts). Builds a Koa app
  * without listening, so tests can drive it with or without a port.
  *
  * `/mcp` checks what every request must pass (Host and Origin, shutdown, rate, method, media
@@ -26,6 +26,9 @@ import { nestingDepth, requestIdOf, sendRpcError } from './json.ts';
 import type { RequestTracker } from './requests.ts';
 import { statusRoutes } from '../status/routes.ts';
 import type { StatusSources } from '../status/report.ts';
+import { serveMetrics } from './metrics.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { REQUEST_ID_HEADER, requestIdFor, requestIds } from '../observability/request-id.ts';
 
 export { RequestTracker } from './requests.ts';
 export { checkHostAndOrigin } from './host-check.ts';
@@ -66,6 +69,8 @@ export interface HttpOptions {
   legacy: FrontDoor;
   /** 2026-07-28 clients (stateless). */
   modern: FrontDoor;
+  /** Served at `GET /metrics` (metrics.ts); unset: no such route here. */
+  metrics?: Metrics;
 }
 
 /** Deeper than this, a body is refused: validating it would exhaust the stack. */
@@ -101,9 +106,17 @@ export function createApp(options: HttpOptions): Koa {
     ctx.body = metadata;
   });
 
+  if (options.metrics) {
+    const metrics = options.metrics;
+    router.get('/metrics', (ctx) => serveMetrics(ctx, metrics, options.auth));
+  }
+
   router.all('/mcp', async (ctx) => {
     ctx.respond = false;
     const { res } = ctx;
+    // Every answer, refusals too, names the request id; the front doors run in it (request-id.ts).
+    const requestId = requestIdFor(ctx.req.headers[REQUEST_ID_HEADER]);
+    res.setHeader('X-Request-Id', requestId);
     const refusal = checkHostAndOrigin(ctx.get('host'), ctx.get('origin'), options.allowedHosts, options.cors);
     if (refusal) return sendRpcError(res, 403, -32000, `Forbidden: ${refusal}`);
     if (options.isClosing()) return sendRpcError(res, 503, -32000, 'The proxy is shutting down', null, { 'Retry-After': '5' });
@@ -146,10 +159,10 @@ export function createApp(options: HttpOptions): Koa {
       body,
     });
     if (limits.refuseByRequestsInProgress(ctx, era, body)) return;
-    if (era === 'legacy') return options.legacy.handle(ctx.req, res, body, principal);
+    if (era === 'legacy') return requestIds.run(requestId, () => options.legacy.handle(ctx.req, res, body, principal));
     const finished = options.requests.start();
     res.once('close', finished);
-    await options.modern.handle(ctx.req, res, body, principal);
+    await requestIds.run(requestId, () => options.modern.handle(ctx.req, res, body, principal));
   });
 
   // CORS first, so that every answer (refusals too) is readable by the pages it allows.

@@ -18,6 +18,7 @@
  *   reloaded folder gets the policy of the prefix it now has. A version whose policy says
  *   `enabled: false` is not mounted (a mounted previous version is unmounted), and shown as `disabled`.
  */
+import type { Metrics } from '../observability/metrics.ts';
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { LoadedManifest } from './load.ts';
 import { policyKey, type PluginPolicy } from '../config/plugin-policy.ts';
@@ -56,6 +57,8 @@ export interface LifecycleOptions {
   policies?: Readonly<Record<string, PluginPolicy>>;
   /** Where plugins' secret values are registered, so logs never show them. */
   secrets?: Secrets;
+  /** Where plugins' backend trouble is counted. */
+  metrics?: Metrics;
   /** Connected clients should re-list these. */
   onListChanged: (groups: ListGroup[]) => void;
   /** Client sessions stop using `plugin`: let their requests finish within `graceMs`, then close their backends. */
@@ -259,6 +262,7 @@ export class PluginLifecycle {
       log: this.#options.log,
       defaultTimeoutMs: this.#options.requestTimeoutMs,
       defaultMaxProcesses: this.#options.maxProcessesPerPlugin,
+      metrics: this.#options.metrics,
     });
   }
 

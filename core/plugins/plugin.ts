@@ -3,6 +3,7 @@
  * from, its namespace, and its state as the proxy last saw it. Client sessions open their own
  * backend connections to it (see backend.ts); the plugin itself holds no connection.
  */
+import type { Metrics } from '../observability/metrics.ts';
 import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { PluginManifest } from './manifest.ts';
 import { policyKey, type PluginPolicy } from '../config/plugin-policy.ts';
@@ -104,6 +105,8 @@ export class Plugin {
   lastError?: string;
   info?: BackendInfo;
   counts?: ListCounts;
+  /** Where its backend trouble is counted (`/metrics`). */
+  readonly metrics?: Metrics;
   /** Called on every state change (the plugin manager retries unavailable plugins). */
   onStateChange?: (plugin: Plugin, previous: PluginState) => void;
 
@@ -118,11 +121,13 @@ export class Plugin {
     defaultTimeoutMs: number;
     defaultMaxProcesses: number;
     substituted?: readonly string[];
+    metrics?: Metrics;
   }) {
     const { source, manifest } = options;
     const policy = options.policy ?? {};
     this.source = source;
     this.manifest = manifest;
+    this.metrics = options.metrics;
     this.policyConfig = policy;
     this.kind = manifest.server ? 'in-process' : manifest.remote ? 'remote' : 'command';
     this.log = options.log.child({ plugin: manifest.prefix, source: source.display });

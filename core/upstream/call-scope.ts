@@ -12,6 +12,7 @@ import type { Notification } from '@modelcontextprotocol/sdk/types.js';
 import type { Plugin } from '../plugins/plugin.ts';
 import { isListMethod } from '../catalog/lists.ts';
 import { requestScope } from '../scope.ts';
+import { REQUEST_ID_HEADER, requestIds } from '../observability/request-id.ts';
 
 export interface BackendCall {
   /** The reply stream of this request broke. */
@@ -26,12 +27,16 @@ export const backendCall = new AsyncSlot<BackendCall>('backend call');
 
 /**
  * The client's request headers that a backend request for `method`, made now, carries to
- * `plugin` (its policy's `forwardHeaders`), from the client request being served. Lists carry
- * none: a list is fetched once and shared by every client of an audience, so it must not depend
- * on one client's headers. Nor does the connection's own traffic (initialize, the GET stream),
- * which runs outside any client request.
+ * `plugin` (its policy's `forwardHeaders`), from the client request being served, and the client
+ * request's id (`X-Request-Id`, see observability/request-id.ts), so that the backend's logs can
+ * be tied to the proxy's access line. Lists carry none: a list is fetched once and shared by
+ * every client of an audience, so it must not depend on one client's headers. Nor does the
+ * connection's own traffic (initialize, the GET stream), which runs outside any client request.
+ * (Only remote backends get headers; a command or in-process plugin's transport has none.)
  */
 export function forwardedHeaders(plugin: Plugin, method: string): Record<string, string> | undefined {
-  if (plugin.forwarding.none || isListMethod(method)) return undefined;
-  return plugin.forwarding.pick(requestScope.getStore()?.headers);
+  if (isListMethod(method)) return undefined;
+  const requestId = requestIds.getStore();
+  const picked = plugin.forwarding.none ? undefined : plugin.forwarding.pick(requestScope.getStore()?.headers);
+  return requestId === undefined ? picked : { ...picked, [REQUEST_ID_HEADER]: requestId };
 }

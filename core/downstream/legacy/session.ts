@@ -31,6 +31,8 @@ import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts
 import { toClient } from '../to-client.ts';
 import { checkNamedParams, contentsToClient } from '../forwarding.ts';
 import type { Principal } from '../../auth/principal.ts';
+import type { AccessLog } from '../../observability/access-log.ts';
+import { requestIds } from '../../observability/request-id.ts';
 
 export interface SessionOptions {
   id: string;
@@ -39,6 +41,8 @@ export interface SessionOptions {
   router: Router;
   serverInfo: Implementation;
   log: Logger;
+  /** Where each client request is counted and logged once it ended. */
+  access?: AccessLog;
 }
 
 type Params = Record<string, unknown> & { _meta?: Record<string, unknown> };
@@ -211,7 +215,14 @@ export class ClientSession implements BackendPeer {
     const own = followSignals(extra.signal);
     if (request.id === 0) this.#zero = own;
     try {
-      const handled = requestScope.run(scope, () => this.#handle(request.method, (request.params ?? {}) as Params, { ...extra, signal: own.signal }));
+      const serve = () => requestScope.run(scope, () => this.#handle(request.method, (request.params ?? {}) as Params, { ...extra, signal: own.signal }));
+      const access = this.#options.access;
+      const handled = access
+        ? access.observe(
+            { method: request.method, era: '2025-11-25', params: request.params, principal: this.principal.id, requestId: requestIds.getStore(), sessionId: this.id, signal: own.signal },
+            serve,
+          )
+        : serve();
       handled.catch(() => {}); // when ended first, its own failure no longer matters
       return await Promise.race([handled, ended]);
     } finally {

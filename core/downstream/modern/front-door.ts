@@ -25,6 +25,9 @@ import { RpcCodes, RpcError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { ListGroup } from '../../plugins/probe.ts';
 import type { Principal } from '../../auth/principal.ts';
+import type { AccessLog } from '../../observability/access-log.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { requestIds } from '../../observability/request-id.ts';
 
 export interface ModernOptions {
   router: Router;
@@ -35,6 +38,10 @@ export interface ModernOptions {
   inputTimeoutMs: number;
   /** How long clients may keep a list (`ttlMs` of list results); clients listening get `list_changed` sooner. */
   listTtlMs: number;
+  /** Where each client request is counted and logged once it ended. */
+  access?: AccessLog;
+  /** Counts listen streams open. */
+  metrics?: Metrics;
 }
 
 type Ctx = ServerContext;
@@ -75,6 +82,7 @@ export class ModernFrontDoor {
       return;
     }
     const listen = body as { method?: unknown; params?: { notifications?: { resourceSubscriptions?: unknown }; _meta?: Record<string, unknown> } } | undefined;
+    if (listen?.method === 'subscriptions/listen' && this.#options.metrics) res.once('close', this.#options.metrics.listenStreamOpened());
     const uris = listen?.method === 'subscriptions/listen' ? listen.params?.notifications?.resourceSubscriptions : undefined;
     if (Array.isArray(uris) && uris.length) {
       // Only resources of plugins the caller may use are listened to (for it, the others do not exist).
@@ -115,24 +123,27 @@ export class ModernFrontDoor {
     const capabilities = advertisedCapabilities(plugins, '2026-07-28');
     const server = new Server(serverInfo, { capabilities: capabilities as never, instructions: combinedInstructions(plugins, '2026-07-28') });
     for (const kind of ['tools', 'prompts', 'resources', 'resourceTemplates'] as const) {
-      server.setRequestHandler(LIST_METHOD[kind] as 'tools/list', async (request, ctx) => this.#run(() => this.#list(kind, request.params?.cursor, ctx)) as never);
+      server.setRequestHandler(LIST_METHOD[kind] as 'tools/list', async (request, ctx) => this.#run(LIST_METHOD[kind], request.params, ctx, () => this.#list(kind, request.params?.cursor, ctx)) as never);
     }
-    server.setRequestHandler('tools/call', async (request, ctx) => this.#run(() => this.#named('tools', 'tools/call', request.params as Params, ctx)) as never);
-    server.setRequestHandler('prompts/get', async (request, ctx) => this.#run(() => this.#named('prompts', 'prompts/get', request.params as Params, ctx)) as never);
-    server.setRequestHandler('resources/read', async (request, ctx) => this.#run(() => this.#read(request.params as Params, ctx)) as never);
+    server.setRequestHandler('tools/call', async (request, ctx) => this.#run('tools/call', request.params, ctx, () => this.#named('tools', 'tools/call', request.params as Params, ctx)) as never);
+    server.setRequestHandler('prompts/get', async (request, ctx) => this.#run('prompts/get', request.params, ctx, () => this.#named('prompts', 'prompts/get', request.params as Params, ctx)) as never);
+    server.setRequestHandler('resources/read', async (request, ctx) => this.#run('resources/read', request.params, ctx, () => this.#read(request.params as Params, ctx)) as never);
     if (capabilities.completions) {
-      server.setRequestHandler('completion/complete', async (request, ctx) => this.#run(() => this.#complete(request.params as Params, ctx)) as never);
+      server.setRequestHandler('completion/complete', async (request, ctx) => this.#run('completion/complete', request.params, ctx, () => this.#complete(request.params as Params, ctx)) as never);
     }
     return server;
   }
 
-  /** Runs a handler so that shutdown can answer it with an error. */
-  async #run(handle: () => Promise<Result>): Promise<Result> {
+  /** Runs a handler so that shutdown can answer it with an error, and the request is counted and logged. */
+  async #run(method: string, params: unknown, ctx: Ctx, handle: () => Promise<Result>): Promise<Result> {
     let end!: (error: Error) => void;
     const ended = new Promise<never>((_, reject) => (end = reject));
     this.#requests.add(end);
     try {
-      const handled = handle();
+      const access = this.#options.access;
+      const requestId = requestIds.getStore();
+      const start = { method, era: '2026-07-28' as const, params: params as Params | undefined, principal: principalOf(ctx.http?.authInfo).id, requestId, signal: ctx.mcpReq.signal };
+      const handled = access ? access.observe(start, handle) : handle();
       handled.catch(() => {});
       return await Promise.race([handled, ended]);
     } finally {

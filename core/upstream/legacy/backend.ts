@@ -85,7 +85,10 @@ export class Backend implements BackendLink, ProcessHolder {
             this.#forget(opening);
             if (unexpected) this.#exited();
           };
-          if (this.#connectedBefore) void this.#restoreState(connection.client);
+          if (this.#connectedBefore) {
+            this.plugin.metrics?.backendReinitialized(this.plugin.prefix);
+            void this.#restoreState(connection.client);
+          }
           this.#connectedBefore = true;
         },
         (error: unknown) => {
