@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { SERVER_INFO } from '../core/switchboard.ts';
-import { ROOT, startProxy, type RunningProxy } from './helpers.ts';
+import { ROOT, connect, startProxy, type RunningProxy } from './helpers.ts';
 import { HOSTILE, writeBrokenPlugin, writeLookPlugin } from './fixtures/status-plugins.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -99,6 +99,15 @@ test('the status page shows the proxy and its plugins, updates live when a plugi
   assert.equal(await look.locator('details.list-tools').getAttribute('open'), '', 'the tools list the reader opened is still open after updates');
   await card(page, 'fresh').locator('details.list-tools > summary').click();
   assert.equal(await card(page, 'fresh').locator('.list-tools .item-description').textContent(), 'A plugin added while the page was open.');
+
+  // Request rates: three calls to look show up as its request count, with a rate above zero at the refresh that first sees them.
+  const client = await connect(proxy.url);
+  try {
+    for (const query of ['a', 'b', 'c']) await client.client.callTool({ name: 'look_look', arguments: { query } });
+  } finally {
+    await client.close();
+  }
+  await look.locator('.requests dd', { hasText: /^3 \((?!0\.00)[\d.]+ \/ s\)$/ }).waitFor({ timeout: 15_000 });
 
   await page.screenshot({ path: join(SCREENSHOTS, 'status-page.png'), fullPage: true });
   assert.deepEqual(problems, [], 'the browser reported no errors, warnings or CSP violations');

@@ -161,10 +161,21 @@ test('request totals: a caller who may use every plugin sees the total; one limi
   assert.deepEqual(some.requests, { byPlugin: { look: 5 } }, 'no total (it counts other plugins\' requests too), and only its own plugins');
 });
 
-test('/status.json reports the proxy\'s own request counters (those of /metrics)', async () => {
-  const report = (await getStatus(open)).body as unknown as StatusReport;
-  const totals = await open.switchboard.metrics.requestTotals();
-  assert.ok(report.requests, 'request figures are present');
-  assert.equal(report.requests.total, totals.total);
-  assert.deepEqual(Object.keys(report.requests.byPlugin).sort(), ['example', 'look']);
+test('/status.json counts each plugin\'s client requests with the proxy\'s own counters (those of /metrics)', async () => {
+  const before = (await getStatus(open)).body as unknown as StatusReport;
+  assert.ok(before.requests, 'request figures are present');
+  assert.deepEqual(Object.keys(before.requests.byPlugin).sort(), ['example', 'look']);
+  const client = await connect(open.url);
+  try {
+    for (const query of ['a', 'b', 'c']) await client.client.callTool({ name: 'look_look', arguments: { query } });
+  } finally {
+    await client.close();
+  }
+  const after = (await getStatus(open)).body as unknown as StatusReport;
+  const look = (report: StatusReport) => report.plugins.find((plugin) => plugin.prefix === 'look')!.requests;
+  assert.equal(look(after)! - look(before)!, 3, 'three tools/call to look');
+  assert.equal(after.requests!.byPlugin.look, look(after));
+  assert.equal(after.requests!.byPlugin.example, before.requests.byPlugin.example, 'none to example');
+  assert.ok(after.requests!.total! >= before.requests.total! + 3, 'the total counts them (and the session\'s initialize and lists)');
+  assert.equal(after.requests!.total, (await open.switchboard.metrics.requestTotals()).total);
 });
