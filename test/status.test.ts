@@ -9,7 +9,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, connect, startProxy, type RunningProxy } from './helpers.ts';
+import { FIXTURES, ROOT, connect, startProxy, type RunningProxy } from './helpers.ts';
 import { HOSTILE, writeBrokenPlugin, writeLookPlugin } from './fixtures/status-plugins.ts';
 import { statusReport, type StatusReport } from '../core/status/report.ts';
 import { principal } from '../core/auth/principal.ts';
@@ -178,4 +178,19 @@ test('/status.json counts each plugin\'s client requests with the proxy\'s own c
   assert.equal(after.requests!.byPlugin.example, before.requests.byPlugin.example, 'none to example');
   assert.ok(after.requests!.total! >= before.requests.total! + 3, 'the total counts them (and the session\'s initialize and lists)');
   assert.equal(after.requests!.total, (await open.switchboard.metrics.requestTotals()).total);
+});
+
+test('a plugin spoken to in the 2026-07-28 era is shown with that era and its lists', async () => {
+  const modern = await startProxy({ pluginDirs: [join(FIXTURES, 'modern-plugins')] });
+  try {
+    const report = (await getStatus(modern)).body as unknown as StatusReport;
+    const v2 = report.plugins.find((plugin) => plugin.prefix === 'v2');
+    assert.equal(v2?.state, 'ready');
+    assert.match(String(v2?.era), /^2026-07-28/);
+    const hello = v2?.lists?.tools.find((tool) => tool.name === 'v2_hello');
+    assert.equal(hello?.description, 'Greets');
+    assert.deepEqual((hello?.inputSchema as { required?: string[] }).required, ['name']);
+  } finally {
+    await modern.close();
+  }
 });
