@@ -109,6 +109,13 @@ test('the status page shows the proxy and its plugins, updates live when a plugi
   }
   await look.locator('.requests dd', { hasText: /^3 \((?!0\.00)[\d.]+ \/ s\)$/ }).waitFor({ timeout: 15_000 });
 
+  // While nothing changes, each refresh asks for the report without lists, never the lists again.
+  const asked: string[] = [];
+  page.on('request', (request) => asked.push(new URL(request.url()).search));
+  const refreshes = Number(await page.evaluate(() => document.body.dataset.refreshes));
+  await page.locator(`body[data-refreshes="${refreshes + 3}"]`).waitFor({ timeout: 20_000 });
+  assert.ok(asked.length >= 3 && asked.every((search) => search === '?lists=0'), `only /status.json?lists=0 was asked for: ${JSON.stringify(asked)}`);
+
   await page.screenshot({ path: join(SCREENSHOTS, 'status-page.png'), fullPage: true });
   assert.deepEqual(problems, [], 'the browser reported no errors, warnings or CSP violations');
   await page.context().close();

@@ -83,6 +83,18 @@ test('/status.json shows the version, uptime, sessions and each plugin with kind
   }
 });
 
+test('/status.json?lists=0 leaves the lists out, with a tag per plugin that stays the same while its lists do', async () => {
+  const full = (await getStatus(open)).body as unknown as StatusReport;
+  const response = await fetch(new URL('/status.json?lists=0', open.url));
+  const summary = (await response.json()) as StatusReport;
+  const look = summary.plugins.find((plugin) => plugin.prefix === 'look')!;
+  assert.equal(look.lists, undefined, 'no lists');
+  assert.match(String(look.listsTag), /^\d+\.\d+\.\d+\.\d+$/);
+  assert.equal(look.listsTag, full.plugins.find((plugin) => plugin.prefix === 'look')!.listsTag, 'the same lists, the same tag');
+  assert.notEqual(look.listsTag, summary.plugins.find((plugin) => plugin.prefix === 'example')!.listsTag, 'other lists, another tag');
+  assert.equal(summary.plugins.find((plugin) => plugin.state === 'failed')!.listsTag, undefined, 'a plugin not mounted has no lists to tag');
+});
+
 test('the page shell at / is served with a strict Content-Security-Policy and no inline script', async () => {
   const response = await fetch(new URL('/', open.url));
   assert.equal(response.status, 200);
@@ -153,11 +165,11 @@ test('request totals: a caller who may use every plugin sees the total; one limi
     metrics: counts,
   };
   const now = new Date('2026-01-01T01:00:05Z');
-  const all = await statusReport(sources, principal('admin', 'token'), now);
+  const all = await statusReport(sources, principal('admin', 'token'), { now });
   assert.equal(all.uptime, 3605);
   assert.deepEqual(all.requests, { total: 12, byPlugin: { example: 4, look: 5 } });
   assert.equal(all.plugins.find((plugin) => plugin.prefix === 'look')?.requests, 5);
-  const some = await statusReport(sources, principal('looker', 'token', ['look']), now);
+  const some = await statusReport(sources, principal('looker', 'token', ['look']), { now });
   assert.deepEqual(some.requests, { byPlugin: { look: 5 } }, 'no total (it counts other plugins\' requests too), and only its own plugins');
 });
 

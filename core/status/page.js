@@ -3,7 +3,8 @@
 // Everything a plugin supplies (names, descriptions, schemas, errors) reaches the page through
 // textContent only, never as HTML; the Content-Security-Policy forbids inline script besides.
 // The bearer token, when the proxy asks for one, stays in this tab's sessionStorage and goes out
-// as an Authorization header (an EventSource could not send one: hence polling).
+// as an Authorization header (an EventSource could not send one: hence polling). Each refresh
+// asks for the report without the plugins' lists, and for the lists only when they changed.
 
 const POLL_MS = 2000;
 const TOKEN_KEY = 'mcp-switchboard.status.token';
@@ -199,28 +200,55 @@ function connection(text, problem = false) {
   node.classList.toggle('problem', problem);
 }
 
+/** A refusal of the credentials (401, 403): the page asks for a token. */
+class Refused extends Error {}
+
+async function load(path, token) {
+  const response = await fetch(path, { cache: 'no-store', headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  if (response.status === 401 || response.status === 403) {
+    const { error } = await response.json().catch(() => ({}));
+    throw new Refused(String(error ?? `refused (${response.status})`));
+  }
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.json();
+}
+
+/** Each plugin's lists, by plugin, with the tag they were fetched under: fetched again only when the tag changes. */
+const knownLists = new Map();
+
+/** The report without lists (small, every refresh), completed with the lists, fetched in full only when a plugin's changed. */
+async function report(token) {
+  const summary = await load('/status.json?lists=0', token);
+  const stale = summary.plugins.some((plugin) => plugin.listsTag !== undefined && knownLists.get(pluginKey(plugin))?.tag !== plugin.listsTag);
+  if (stale) {
+    const full = await load('/status.json', token);
+    knownLists.clear();
+    for (const plugin of full.plugins) if (plugin.lists) knownLists.set(pluginKey(plugin), { tag: plugin.listsTag, lists: plugin.lists });
+  }
+  for (const plugin of summary.plugins) plugin.lists = plugin.listsTag === undefined ? undefined : knownLists.get(pluginKey(plugin))?.lists;
+  return summary;
+}
+
 let timer;
 async function refresh() {
   clearTimeout(timer);
   const token = sessionStorage.getItem(TOKEN_KEY);
   try {
-    const response = await fetch('/status.json', { cache: 'no-store', headers: token ? { Authorization: `Bearer ${token}` } : {} });
-    if (response.status === 401 || response.status === 403) {
-      const { error } = await response.json().catch(() => ({}));
-      $('status').hidden = true;
-      $('token-form').hidden = false;
-      $('token-problem').textContent = token ? String(error ?? `refused (${response.status})`) : '';
-      connection('needs a token');
-      return; // polling resumes when a token is given
-    }
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    render(await response.json());
+    render(await report(token));
     $('token-form').hidden = true;
     $('status').hidden = false;
     $('forget-token').hidden = !token;
     document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1);
     connection(`updated ${new Date().toLocaleTimeString()}`);
   } catch (error) {
+    if (error instanceof Refused) {
+      $('status').hidden = true;
+      $('token-form').hidden = false;
+      $('token-problem').textContent = token ? error.message : '';
+      knownLists.clear();
+      connection('needs a token');
+      return; // polling resumes when a token is given
+    }
     connection(`cannot reach the proxy (${error.message}); retrying`, true);
   }
   timer = setTimeout(refresh, POLL_MS);
@@ -232,12 +260,15 @@ $('token-form').addEventListener('submit', (event) => {
   if (!token) return;
   sessionStorage.setItem(TOKEN_KEY, token);
   $('token').value = '';
+  rates.previous = undefined;
+  knownLists.clear();
   void refresh();
 });
 
 $('forget-token').addEventListener('click', () => {
   sessionStorage.removeItem(TOKEN_KEY);
   rates.previous = undefined;
+  knownLists.clear();
   void refresh();
 });
 

@@ -47,7 +47,12 @@ export type StatusItem = Record<string, unknown>;
 export interface PluginReport extends PluginStatus {
   /** The server's own name and version, as it said when the proxy connected. */
   server?: { name: string; version: string };
-  /** Its lists as clients see them; absent until it is mounted. */
+  /**
+   * Names the lists' current content (mounted plugins only): it changes when a list does, so the
+   * page asks for the lists again only then.
+   */
+  listsTag?: string;
+  /** Its lists as clients see them: mounted plugins only, and not in a report made without lists. */
   lists?: Record<ListKind, StatusItem[]>;
   /** Client requests routed to it so far (with request counters). */
   requests?: number;
@@ -87,8 +92,15 @@ const SHOWN: Record<ListKind, readonly string[]> = {
   resourceTemplates: ['uriTemplate', 'name', 'title', 'description', 'mimeType'],
 };
 
+export interface ReportOptions {
+  /** Whether to include the plugins' lists (default true); without them the report stays small whatever the plugins offer. */
+  lists?: boolean;
+  now?: Date;
+}
+
 /** The status as `viewer` may see it. */
-export async function statusReport(sources: StatusSources, viewer: Principal, now = new Date()): Promise<StatusReport> {
+export async function statusReport(sources: StatusSources, viewer: Principal, options: ReportOptions = {}): Promise<StatusReport> {
+  const { lists = true, now = new Date() } = options;
   const visible = (prefix: string | undefined) => (prefix === undefined ? viewer.plugins === undefined : viewer.mayUse(prefix));
   const totals = sources.metrics ? await sources.metrics.requestTotals() : undefined;
   const plugins = sources
@@ -101,7 +113,8 @@ export async function statusReport(sources: StatusSources, viewer: Principal, no
       return {
         ...status,
         ...(server && { server: { name: server.name, version: server.version } }),
-        ...(mounted && { lists: listsOf(mounted) }),
+        ...(mounted && { listsTag: listsTagOf(mounted) }),
+        ...(mounted && lists && { lists: listsOf(mounted) }),
         ...(totals && mounted && { requests: totals.byPlugin[pluginLabel(mounted.prefix)] ?? 0 }),
       };
     });
@@ -119,6 +132,24 @@ export async function statusReport(sources: StatusSources, viewer: Principal, no
     ...(totals && byPlugin && { requests: { ...(viewer.plugins === undefined && { total: totals.total }), byPlugin } }),
     plugins,
   };
+}
+
+/**
+ * A number for each list array a catalog hands out. Shared lists are replaced, never changed in
+ * place, and equal contents share one array (plugin-catalog.ts), so a new number means new content.
+ */
+const listIds = new WeakMap<readonly ListItem[], number>();
+let nextListId = 1;
+
+function listId(items: readonly ListItem[] | undefined): number {
+  if (!items) return 0;
+  let id = listIds.get(items);
+  if (id === undefined) listIds.set(items, (id = nextListId++));
+  return id;
+}
+
+function listsTagOf(plugin: Plugin): string {
+  return LIST_KINDS.map((kind) => listId(plugin.catalog.lastGood(kind))).join('.');
 }
 
 /** A mounted plugin's last good lists, named as clients see them. */

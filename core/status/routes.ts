@@ -6,7 +6,9 @@
  * data needs what `/mcp` needs: an allowed Host and Origin, and, with authentication on, the same
  * bearer credentials, and it lists only the plugins the caller may use. The page sends the
  * token it is given (kept in the tab's sessionStorage) with `fetch`, polling every few seconds:
- * an EventSource could not send an Authorization header.
+ * an EventSource could not send an Authorization header. It polls `/status.json?lists=0`, which
+ * leaves the plugins' lists out (a plugin may have thousands of tools), and asks for the lists
+ * only when a plugin's `listsTag` says they changed.
  *
  * A strict Content-Security-Policy (`default-src 'self'`, no inline script) backs the page's own
  * rule that whatever a plugin says (descriptions, schemas, errors) is shown as text.
@@ -84,7 +86,7 @@ export function statusRoutes(options: StatusRouteOptions): Router {
       ctx.body = { error: message };
       return;
     }
-    ctx.body = await statusReport(options.sources, authenticated.principal);
+    ctx.body = await statusReport(options.sources, authenticated.principal, { lists: ctx.query.lists !== '0' });
   });
 
   return router;
