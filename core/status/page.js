@@ -126,7 +126,7 @@ function renderPlugin(plugin, perSecond) {
   const key = pluginKey(plugin);
   let card = cards.get(key);
   if (!card) {
-    card = { node: el('article', { class: 'plugin' }), head: undefined, lists: undefined, listsJson: undefined };
+    card = { node: el('article', { class: 'plugin' }), head: undefined, lists: undefined, shownLists: undefined, shownState: undefined };
     cards.set(key, card);
   }
   card.node.dataset.prefix = plugin.prefix ?? '';
@@ -154,15 +154,16 @@ function renderPlugin(plugin, perSecond) {
   if (card.head) card.head.replaceWith(head);
   else card.node.append(head);
   card.head = head;
-  const listsJson = JSON.stringify([plugin.state, plugin.lists]);
-  if (listsJson !== card.listsJson) {
+  // Lists are the same object until they are fetched again (see report()): built again only then.
+  if (plugin.lists !== card.shownLists || plugin.state !== card.shownState || !card.lists) {
     const lists = listsOf(plugin);
     if (card.lists) {
       reopen(lists, card.lists);
       card.lists.replaceWith(lists);
     } else card.node.append(lists);
     card.lists = lists;
-    card.listsJson = listsJson;
+    card.shownLists = plugin.lists;
+    card.shownState = plugin.state;
   }
   return card.node;
 }
