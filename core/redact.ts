@@ -32,7 +32,9 @@ export function redactUrl(url: string | URL): string {
   const keys = [...parsed.searchParams.keys()];
   if (keys.length === 0) return parsed.href;
   const query = [...new Set(keys)].map((key) => `${encodeURIComponent(key)}=${REDACTED}`).join('&');
-  return `${parsed.origin}${parsed.pathname}?${query}${parsed.hash}`;
+  // Not `origin`: that is "null" for schemes other than http(s), ws(s), ftp and blob (`docs://...`).
+  const beforeQuery = parsed.href.slice(0, parsed.href.length - parsed.search.length - parsed.hash.length);
+  return `${beforeQuery}?${query}${parsed.hash}`;
 }
 
 /**

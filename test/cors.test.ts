@@ -69,7 +69,7 @@ test('a listed origin reads Mcp-Session-Id and the other MCP headers, though its
     assert.equal(init.status, 200, 'the Origin check accepts an origin listed in cors.origins');
     assert.equal(init.headers.get('access-control-allow-origin'), APP);
     const exposed = (init.headers.get('access-control-expose-headers') ?? '').split(',').map((h) => h.trim().toLowerCase());
-    for (const name of ['mcp-session-id', 'mcp-protocol-version', 'www-authenticate', 'retry-after']) assert.ok(exposed.includes(name), `${name} is exposed`);
+    for (const name of ['mcp-session-id', 'mcp-protocol-version', 'www-authenticate', 'retry-after', 'x-request-id']) assert.ok(exposed.includes(name), `${name} is exposed`);
     assert.ok(init.headers.get('mcp-session-id'));
     const missing = await post(proxy.url, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { origin: APP, 'mcp-session-id': 'gone' });
     assert.equal(missing.status, 404);

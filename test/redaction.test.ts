@@ -19,6 +19,9 @@ test('URLs are shown without user info and with query values replaced', () => {
   assert.equal(redactUrl('https://agent:pw@mcp.example.com:8443/mcp?api_key=abc&x=1#frag'), `https://mcp.example.com:8443/mcp?api_key=${REDACTED}&x=${REDACTED}#frag`);
   assert.equal(redactUrl('http://localhost:3001/mcp'), 'http://localhost:3001/mcp');
   assert.equal(redactUrl('not a url //user:pw@host'), 'not a url //host');
+  // Resource URIs of any scheme (the access log shows them): the scheme and path stay, the query values go.
+  assert.equal(redactUrl('docs://guide/intro?api_key=abc#part'), `docs://guide/intro?api_key=${REDACTED}#part`);
+  assert.equal(redactUrl('file:///srv/data.csv?token=abc'), `file:///srv/data.csv?token=${REDACTED}`);
   const { url, authorization } = splitCredentials('https://agent:p%40ss@host/mcp');
   assert.equal(url.href, 'https://host/mcp');
   assert.equal(authorization, `Basic ${Buffer.from('agent:p@ss').toString('base64')}`);

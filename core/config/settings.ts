@@ -107,6 +107,8 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   metrics: true as boolean | MetricsListener,
 });
 
+const metricsListenerSchema = z.strictObject({ port: z.number().int().min(0).max(65535), host: z.string().min(1).optional() });
+
 /** How each setting is checked (a config file, the environment and flags all go through these). */
 export const SETTING_SCHEMAS = {
   port: z.number().int().min(0).max(65535),
@@ -151,7 +153,18 @@ export const SETTING_SCHEMAS = {
   shutdownGraceMs: z.number().int().min(0),
   auth: authSchema,
   plugins: pluginPoliciesSchema,
-  metrics: z.union([z.boolean(), z.strictObject({ port: z.number().int().min(0).max(65535), host: z.string().min(1).optional() })]),
+  metrics: z.unknown().transform((value, ctx): boolean | MetricsListener => {
+    // true, false, or the listener, with the listener's own problems reported (a union would only say "Invalid input").
+    if (typeof value === 'boolean') return value;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: 'must be true, false, or an object { "port": ..., "host": ... } for a scrape-only listener' });
+      return z.NEVER;
+    }
+    const result = metricsListenerSchema.safeParse(value);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  }),
 } satisfies { [K in keyof Settings]-?: z.ZodType };
 
 /** `given` over the defaults, frozen. Keys given as undefined keep their default. */

@@ -22,11 +22,11 @@ export interface CorsSettings {
 
 export const CORS_DEFAULTS = { credentials: false, maxAgeSec: 600 } as const;
 
-/** Response headers a page's script may read: the session, the era, auth challenges, back-off. */
-export const EXPOSED_HEADERS = ['Mcp-Session-Id', 'Mcp-Protocol-Version', 'WWW-Authenticate', 'Retry-After'];
+/** Response headers a page's script may read: the session, the era, auth challenges, back-off, the request id. */
+export const EXPOSED_HEADERS = ['Mcp-Session-Id', 'Mcp-Protocol-Version', 'WWW-Authenticate', 'Retry-After', 'X-Request-Id'];
 
 /** Request headers MCP clients send (besides the CORS-safelisted ones), plus every `Mcp-Param-*`. */
-const ALLOWED_HEADERS = new Set(['content-type', 'authorization', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name']);
+const ALLOWED_HEADERS = new Set(['content-type', 'authorization', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name', 'x-request-id']);
 const ALLOWED_HEADER_PREFIX = 'mcp-param-';
 
 /** `https://App.example.com:443` -> `https://app.example.com`; `*` stays. */

@@ -54,7 +54,7 @@ export interface RequestStart {
   signal?: AbortSignal;
 }
 
-/** Longest name or URI written to an access line; longer ones are cut (a client chose them). */
+/** Longest name or URI written to an access line; longer ones are cut (a client chose them), control characters replaced by `?`. */
 const MAX_TARGET = 200;
 
 export class AccessLog {
@@ -128,7 +128,8 @@ function outcomeOf(start: RequestStart, end: { result?: unknown; error?: unknown
 /** What a request names, as an access line shows it: a tool or prompt name, or a URI with its query values redacted. */
 function targetOf(method: string, params: Record<string, unknown> | undefined): Record<string, string> | undefined {
   if (!params) return undefined;
-  const cut = (text: string) => (text.length > MAX_TARGET ? `${text.slice(0, MAX_TARGET)}...` : text);
+  // Control characters would let a client forge lines in a pretty (terminal) log.
+  const cut = (text: string) => (text.length > MAX_TARGET ? `${text.slice(0, MAX_TARGET)}...` : text).replace(/[\x00-\x1f\x7f]/g, '?');
   if (method === 'tools/call' && typeof params.name === 'string') return { tool: cut(params.name) };
   if (method === 'prompts/get' && typeof params.name === 'string') return { prompt: cut(params.name) };
   if (typeof params.uri === 'string') return { uri: cut(redactUrl(params.uri)) };
