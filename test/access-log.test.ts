@@ -133,8 +133,7 @@ test('a request the client cancels is logged as cancelled', async () => {
   try {
     const cancel = new AbortController();
     const call = v1.client.callTool({ name: 'mod_slow', arguments: { ms: 30_000 } }, undefined, { signal: cancel.signal });
-    await until(() => (modern.output().includes('slow call') || proxy.switchboard.sessions.size > 0 ? true : undefined), 'the call to start');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until(() => ([...proxy.switchboard.sessions.values()].some((session) => session.requestsInProgress > 0) ? true : undefined), 'the call to be in progress at the proxy');
     cancel.abort('the user gave up');
     await assert.rejects(call);
     const [line] = await until(() => {

@@ -188,7 +188,7 @@ test('a backend session opened again after its process died counts as a re-initi
     const pid = textOf(await session.client.callTool({ name: 'cmd_pid', arguments: {} }));
     await session.client.callTool({ name: 'cmd_crash', arguments: {} }).catch(() => {});
     // The proxy starts a new process by itself; the next call is answered by it.
-    await until(async () => ((await reinitialized()) === before + 1 ? true : undefined), 'switchboard_backend_reinitializations_total{plugin="cmd"} to count the restart');
+    await until(async () => ((await reinitialized()) === before + 1 ? true : undefined), 'switchboard_backend_reinitializations_total{plugin="cmd"} to count the restart', 30_000);
     assert.notEqual(textOf(await session.client.callTool({ name: 'cmd_pid', arguments: {} })), pid, 'a new process answers');
   } finally {
     await session.close();
