@@ -14,7 +14,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
@@ -63,7 +63,7 @@ async function openPage(options: BrowserContextOptions = {}): Promise<{ page: Pa
 
 const card = (page: Page, prefix: string) => page.locator(`article.plugin[data-prefix="${prefix}"]`);
 
-test('the status page shows the proxy and its plugins, updates live when a plugin folder is added, keeps plugin text as text, and fits a phone', { timeout: 180_000 }, async () => {
+test('the status page shows the proxy and its plugins, updates live when a plugin folder is added or removed, keeps plugin text as text, and fits a phone', { timeout: 180_000 }, async () => {
   const { page, problems } = await openPage({ viewport: { width: 1280, height: 900 } });
   const base = new URL('/', proxy.url).href;
   await page.goto(base);
@@ -129,6 +129,10 @@ test('the status page shows the proxy and its plugins, updates live when a plugi
   const widths = await phone.page.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: window.innerWidth }));
   assert.ok(widths.page <= widths.screen, `the page fits the phone's width: ${widths.page} px wide on a ${widths.screen} px screen`);
   await phone.page.screenshot({ path: join(SCREENSHOTS, 'status-page-phone.png'), fullPage: true });
+  // A plugin folder removed leaves the page at a refresh, again without a reload.
+  await rm(join(dir, 'fresh'), { recursive: true });
+  await card(phone.page, 'fresh').waitFor({ state: 'detached', timeout: 30_000 });
+  assert.equal(await card(phone.page, 'look').count(), 1, 'the others stay');
   assert.deepEqual(phone.problems, [], 'no errors on the phone either');
   await phone.page.context().close();
 });
