@@ -97,6 +97,7 @@ const SHUTDOWN_FLUSH_MS = 1000;
 const KEEP_ALIVE_MS = 65_000;
 
 export async function createSwitchboard(options: SwitchboardOptions): Promise<Switchboard> {
+  const startedAt = new Date();
   const settings = resolveSettings(options);
   options.secrets?.set('config', options.substituted ?? []);
   const log = options.log ?? createLogger();
@@ -210,6 +211,16 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     modern,
     ...(settings.metrics === true && { metrics }),
     health: () => ({ plugins: registry.size, sessions: sessions.size }),
+    status: {
+      version: SERVER_INFO.version,
+      startedAt,
+      statuses: () => lifecycle.statuses(),
+      registry,
+      sessions: () => sessions.size,
+      requestsInProgress: () => requests.count,
+      auth: () => auth.describe(),
+      metrics,
+    },
     readiness: (viewer) => ({
       ready: lifecycle.ready && closing === undefined,
       auth: security(),

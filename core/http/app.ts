@@ -1,5 +1,6 @@
 /**
- * The HTTP face: `/mcp` for both protocol eras, `/healthz`, `/readyz` and `/metrics`. Builds a Koa app
+ * The HTTP face: `/mcp` for both protocol eras, `/healthz`, `/readyz` and `/metrics`, and the
+ * status page (`/` and `/status.json`, see status/routes.ts). Builds a Koa app
  * without listening, so tests can drive it with or without a port.
  *
  * `/mcp` checks what every request must pass (Host and Origin, shutdown, rate, method, media
@@ -23,6 +24,8 @@ import { corsMiddleware, type CorsSettings } from './cors.ts';
 import { HttpLimits, type LimitSettings } from './limits.ts';
 import { nestingDepth, requestIdOf, sendRpcError } from './json.ts';
 import type { RequestTracker } from './requests.ts';
+import { statusRoutes } from '../status/routes.ts';
+import type { StatusSources } from '../status/report.ts';
 import { serveMetrics } from './metrics.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { REQUEST_ID_HEADER, requestIdFor, requestIds } from '../observability/request-id.ts';
@@ -60,6 +63,8 @@ export interface HttpOptions {
   requests: RequestTracker;
   /** True once shutdown began: new requests are refused with 503. */
   isClosing: () => boolean;
+  /** What the status page (`/status.json`) reports. */
+  status: StatusSources;
   /** 2025-11-25 clients (sessions). */
   legacy: FrontDoor;
   /** 2026-07-28 clients (stateless). */
@@ -165,5 +170,8 @@ export function createApp(options: HttpOptions): Koa {
   app.use(limits.headerCount);
   app.use(router.routes());
   app.use(router.allowedMethods());
+  const status = statusRoutes({ allowedHosts: options.allowedHosts, cors: options.cors, auth: options.auth, sources: options.status });
+  app.use(status.routes());
+  app.use(status.allowedMethods());
   return app;
 }

@@ -12,7 +12,7 @@ import { sendRpcError } from './json.ts';
 
 export const METADATA_PATHS = ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource'];
 
-type Refusal = Extract<Outcome, { ok: false }>;
+export type Refusal = Extract<Outcome, { ok: false }>;
 
 /** The public URL of `/mcp`: configured (`auth.resource`), or as this request reached the proxy. */
 export function resourceUrl(auth: Authenticator, ctx: Pick<ParameterizedContext, 'protocol' | 'host'>): string {
@@ -36,15 +36,19 @@ export function protectedResourceMetadata(auth: Authenticator, resource: string)
 
 /** Answers a request whose credentials were refused: the status, the challenge, and a JSON-RPC error saying why. */
 export function refuse(res: ServerResponse, auth: Authenticator, resource: string, refusal: Refusal): void {
-  if (refusal.status === 503) {
-    return sendRpcError(res, 503, -32000, `Service Unavailable: ${refusal.description}`, null, { 'Retry-After': '5' });
-  }
+  const { status, message, headers } = refusalAnswer(auth, resource, refusal);
+  sendRpcError(res, status, -32000, message, null, headers);
+}
+
+/** What a refused request is answered, whatever the route: the status, a message saying why, and the challenge (or Retry-After). */
+export function refusalAnswer(auth: Authenticator, resource: string, refusal: Refusal): { status: number; message: string; headers: Record<string, string> } {
+  if (refusal.status === 503) return { status: 503, message: `Service Unavailable: ${refusal.description}`, headers: { 'Retry-After': '5' } };
   const challenge = [`realm="mcp-switchboard"`];
   if (refusal.error) challenge.push(`error="${refusal.error}"`, `error_description="${quoted(refusal.description)}"`);
   if (refusal.error === 'insufficient_scope' && auth.scopesSupported.length) challenge.push(`scope="${quoted(auth.scopesSupported.join(' '))}"`);
   if (auth.usesOAuth) challenge.push(`resource_metadata="${metadataUrl(resource)}"`);
   const word = refusal.status === 401 ? 'Unauthorized' : 'Forbidden';
-  sendRpcError(res, refusal.status, -32000, `${word}: ${refusal.description}`, null, { 'WWW-Authenticate': `Bearer ${challenge.join(', ')}` });
+  return { status: refusal.status, message: `${word}: ${refusal.description}`, headers: { 'WWW-Authenticate': `Bearer ${challenge.join(', ')}` } };
 }
 
 /**
