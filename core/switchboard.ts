@@ -34,6 +34,8 @@ import { resolveSettings, type Settings } from './config/settings.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Secrets } from './redact.ts';
 import { RpcCodes, RpcError, SwitchboardError } from './errors.ts';
+import { Tracing } from './observability/tracing.ts';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 
 export interface SwitchboardOptions extends Partial<Settings> {
   /** Plugin directories, searched in order; relative ones are resolved against `cwd`. */
@@ -48,6 +50,8 @@ export interface SwitchboardOptions extends Partial<Settings> {
   log?: Logger;
   /** Where plugins' secret values go, so the logger can scrub them (see createLogger). */
   secrets?: Secrets;
+  /** Test-only: spans go to this exporter as they end (tracing on whatever `tracing` says), not to a collector. */
+  traceExporter?: SpanExporter;
 }
 
 export interface Switchboard {
@@ -94,6 +98,10 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   options.secrets?.set('config', options.substituted ?? []);
   const log = options.log ?? createLogger();
   const auth = new Authenticator(settings.auth);
+  // The collector's headers (an API key, say) never reach a log line either.
+  options.secrets?.set('tracing', Object.values(settings.tracing?.headers ?? {}));
+  const tracing = await Tracing.start(settings.tracing, { version: SERVER_INFO.version, exporter: options.traceExporter });
+  if (tracing.enabled && settings.tracing?.endpoint) log.info({ endpoint: settings.tracing.endpoint }, `tracing: spans go to ${settings.tracing.endpoint}`);
   // Inbound tokens never reach a log line or an error.
   options.secrets?.set('auth', (auth.settings?.tokens ?? []).map((entry) => entry.token));
   if (auth.mode === 'on') {
@@ -116,7 +124,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     },
     onResourceUpdated: (plugin, uri) => modern.resourceUpdated(safeExposeUri(plugin.namespace, uri)),
   });
-  const modern = new OnDemandFrontDoor({ router, shared, serverInfo: SERVER_INFO, log, inputTimeoutMs: settings.inputTimeoutMs, listTtlMs: settings.listTtlMs });
+  const modern = new OnDemandFrontDoor({ router, shared, serverInfo: SERVER_INFO, log, tracing, inputTimeoutMs: settings.inputTimeoutMs, listTtlMs: settings.listTtlMs });
   /** Every client hears that these lists changed: 2025 sessions, and 2026 clients listening. */
   const announce = (groups: ListGroup[]) => {
     for (const session of sessions.values()) void session.notifyListChanged(groups);
@@ -185,7 +193,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     maxSessionsPerCaller: settings.maxSessionsPerCaller,
     resumeGraceMs: settings.resumeGraceMs,
     log,
-    newSession: (id, principal) => new ClientSession({ id, principal, router, serverInfo: SERVER_INFO, log }),
+    newSession: (id, principal) => new ClientSession({ id, principal, router, serverInfo: SERVER_INFO, log, tracing }),
   });
   const app = createApp({
     requests,
@@ -285,6 +293,8 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
         for (const pid of lifecycle.processes()) signalProcessGroup(pid, 'SIGKILL');
         server?.closeAllConnections();
         await stopped;
+        // Last, so the spans of requests ended by the shutdown are exported too.
+        await tracing.close();
       })();
       return closing;
     },

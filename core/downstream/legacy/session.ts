@@ -31,6 +31,7 @@ import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts
 import { toClient } from '../to-client.ts';
 import { checkNamedParams, contentsToClient } from '../forwarding.ts';
 import type { Principal } from '../../auth/principal.ts';
+import type { Tracing } from '../../observability/tracing.ts';
 
 export interface SessionOptions {
   id: string;
@@ -39,6 +40,8 @@ export interface SessionOptions {
   router: Router;
   serverInfo: Implementation;
   log: Logger;
+  /** Each request the session serves is a SERVER span (when tracing is on). */
+  tracing: Tracing;
 }
 
 type Params = Record<string, unknown> & { _meta?: Record<string, unknown> };
@@ -211,7 +214,9 @@ export class ClientSession implements BackendPeer {
     const own = followSignals(extra.signal);
     if (request.id === 0) this.#zero = own;
     try {
-      const handled = requestScope.run(scope, () => this.#handle(request.method, (request.params ?? {}) as Params, { ...extra, signal: own.signal }));
+      const params = (request.params ?? {}) as Params;
+      const traced = { method: request.method, params, requestId: request.id, protocolVersion: '2025-11-25', sessionId: this.id, headers: extra.requestInfo?.headers };
+      const handled = requestScope.run(scope, () => this.#options.tracing.serve(traced, () => this.#handle(request.method, params, { ...extra, signal: own.signal })));
       handled.catch(() => {}); // when ended first, its own failure no longer matters
       return await Promise.race([handled, ended]);
     } finally {

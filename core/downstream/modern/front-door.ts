@@ -25,6 +25,7 @@ import { RpcCodes, RpcError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { ListGroup } from '../../plugins/probe.ts';
 import type { Principal } from '../../auth/principal.ts';
+import type { Tracing } from '../../observability/tracing.ts';
 
 export interface ModernOptions {
   router: Router;
@@ -35,6 +36,8 @@ export interface ModernOptions {
   inputTimeoutMs: number;
   /** How long clients may keep a list (`ttlMs` of list results); clients listening get `list_changed` sooner. */
   listTtlMs: number;
+  /** Each request is a SERVER span (when tracing is on). */
+  tracing: Tracing;
 }
 
 type Ctx = ServerContext;
@@ -115,24 +118,25 @@ export class ModernFrontDoor {
     const capabilities = advertisedCapabilities(plugins, '2026-07-28');
     const server = new Server(serverInfo, { capabilities: capabilities as never, instructions: combinedInstructions(plugins, '2026-07-28') });
     for (const kind of ['tools', 'prompts', 'resources', 'resourceTemplates'] as const) {
-      server.setRequestHandler(LIST_METHOD[kind] as 'tools/list', async (request, ctx) => this.#run(() => this.#list(kind, request.params?.cursor, ctx)) as never);
+      server.setRequestHandler(LIST_METHOD[kind] as 'tools/list', async (request, ctx) => this.#run(request, ctx, () => this.#list(kind, request.params?.cursor, ctx)) as never);
     }
-    server.setRequestHandler('tools/call', async (request, ctx) => this.#run(() => this.#named('tools', 'tools/call', request.params as Params, ctx)) as never);
-    server.setRequestHandler('prompts/get', async (request, ctx) => this.#run(() => this.#named('prompts', 'prompts/get', request.params as Params, ctx)) as never);
-    server.setRequestHandler('resources/read', async (request, ctx) => this.#run(() => this.#read(request.params as Params, ctx)) as never);
+    server.setRequestHandler('tools/call', async (request, ctx) => this.#run(request, ctx, () => this.#named('tools', 'tools/call', request.params as Params, ctx)) as never);
+    server.setRequestHandler('prompts/get', async (request, ctx) => this.#run(request, ctx, () => this.#named('prompts', 'prompts/get', request.params as Params, ctx)) as never);
+    server.setRequestHandler('resources/read', async (request, ctx) => this.#run(request, ctx, () => this.#read(request.params as Params, ctx)) as never);
     if (capabilities.completions) {
-      server.setRequestHandler('completion/complete', async (request, ctx) => this.#run(() => this.#complete(request.params as Params, ctx)) as never);
+      server.setRequestHandler('completion/complete', async (request, ctx) => this.#run(request, ctx, () => this.#complete(request.params as Params, ctx)) as never);
     }
     return server;
   }
 
-  /** Runs a handler so that shutdown can answer it with an error. */
-  async #run(handle: () => Promise<Result>): Promise<Result> {
+  /** Runs a handler so that shutdown can answer it with an error, in the request's SERVER span. */
+  async #run(request: { method: string; params?: unknown }, ctx: Ctx, handle: () => Promise<Result>): Promise<Result> {
     let end!: (error: Error) => void;
     const ended = new Promise<never>((_, reject) => (end = reject));
     this.#requests.add(end);
     try {
-      const handled = handle();
+      const traced = { method: request.method, params: request.params as Params, requestId: ctx.mcpReq.id, protocolVersion: '2026-07-28', headers: ctx.http?.req?.headers };
+      const handled = this.#options.tracing.serve(traced, handle);
       handled.catch(() => {});
       return await Promise.race([handled, ended]);
     } finally {
