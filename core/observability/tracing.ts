@@ -19,6 +19,8 @@ import type { Context, Span, Tracer } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { AsyncSlot } from '../async-slot.ts';
 import type { InboundHeaders } from '../scope.ts';
+import type { Logger } from '../log.ts';
+import { messageOf } from '../errors.ts';
 import { DEFAULT_SERVICE_NAME, tracesUrl, type TracingSettings } from './tracing-settings.ts';
 
 type Api = typeof import('@opentelemetry/api');
@@ -45,8 +47,17 @@ export interface TracedPlugin {
   readonly manifest: { readonly remote?: { readonly url: string }; readonly command?: unknown };
 }
 
+/**
+ * How long shutdown waits for the last spans to reach the collector: a collector that is down
+ * must not hold the proxy's shutdown (the exporter itself retries for 10 s).
+ */
+const FLUSH_ON_CLOSE_MS = 2000;
+
 interface Engine {
   api: Api;
+  log: Logger;
+  /** Where spans go, for messages. */
+  destination: string;
   tracer: Tracer;
   propagator: import('@opentelemetry/api').TextMapPropagator;
   provider: { forceFlush(): Promise<void>; shutdown(): Promise<void> };
@@ -64,6 +75,8 @@ const active = new AsyncSlot<Active>('trace span');
 export interface TracingStartOptions {
   /** The proxy's version (`service.version`). */
   version: string;
+  /** Where failed exports are reported. */
+  log: Logger;
   /** Test-only: spans go here (each as it ends), not to a collector. */
   exporter?: SpanExporter;
 }
@@ -92,11 +105,13 @@ export class Tracing {
       import('@opentelemetry/resources'),
     ]);
     let processor;
+    let destination = 'the test exporter';
     if (options.exporter) {
       processor = new sdk.SimpleSpanProcessor({ exporter: options.exporter });
     } else {
       const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-      const exporter = new OTLPTraceExporter({ url: tracesUrl(settings!.endpoint!), headers: settings!.headers ?? {} });
+      destination = tracesUrl(settings!.endpoint!);
+      const exporter = reporting(new OTLPTraceExporter({ url: destination, headers: settings!.headers ?? {} }), destination, options.log);
       processor = new sdk.BatchSpanProcessor({ exporter });
     }
     const ratio = settings?.sampleRatio ?? 1;
@@ -105,7 +120,7 @@ export class Tracing {
       sampler: new sdk.ParentBasedSampler({ root: ratio >= 1 ? new sdk.AlwaysOnSampler() : new sdk.TraceIdRatioBasedSampler(ratio) }),
       spanProcessors: [processor],
     });
-    return new Tracing({ api, tracer: provider.getTracer('mcp-switchboard', options.version), propagator: new core.W3CTraceContextPropagator(), provider });
+    return new Tracing({ api, log: options.log, destination, tracer: provider.getTracer('mcp-switchboard', options.version), propagator: new core.W3CTraceContextPropagator(), provider });
   }
 
   get enabled(): boolean {
@@ -146,9 +161,17 @@ export class Tracing {
   /** Exports the spans not yet sent, then stops. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      if (!this.#engine) return;
-      await this.#engine.provider.forceFlush().catch(() => {});
-      await this.#engine.provider.shutdown().catch(() => {});
+      const engine = this.#engine;
+      if (!engine) return;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), FLUSH_ON_CLOSE_MS)));
+      const flushed = engine.provider
+        .forceFlush()
+        .then(() => engine.provider.shutdown())
+        .catch(() => {});
+      const outcome = await Promise.race([flushed, late]);
+      clearTimeout(timer);
+      if (outcome === 'late') engine.log.warn({ destination: engine.destination }, `tracing: the last spans did not reach ${engine.destination} within ${FLUSH_ON_CLOSE_MS} ms of shutdown; dropped`);
     })();
     return this.#closing;
   }
@@ -199,6 +222,19 @@ export function traceHeaders(): Record<string, string> | undefined {
   const context: Context = current.engine.api.trace.setSpan(current.engine.api.ROOT_CONTEXT, current.span);
   current.engine.propagator.inject(context, headers, { set: (carrier, key, value) => ((carrier as Record<string, string>)[key] = value) });
   return headers;
+}
+
+/** `exporter`, with each failed export reported (OpenTelemetry's own error handler says nothing unless a diag logger is set up). */
+function reporting(exporter: SpanExporter, destination: string, log: Logger): SpanExporter {
+  return {
+    export: (spans, done) =>
+      exporter.export(spans, (result) => {
+        if (result.code !== 0 /* ExportResultCode.SUCCESS */) log.warn({ destination, spans: spans.length, err: result.error && messageOf(result.error) }, `tracing: sending ${spans.length} span(s) to ${destination} failed; they are dropped`);
+        done(result);
+      }),
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
+  };
 }
 
 /** One header (a lower-case name) of a client's request, whichever way the SDK gives them. */
