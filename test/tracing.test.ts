@@ -59,6 +59,7 @@ function clientTrace(): { traceId: string; spanId: string; traceparent: string }
 interface TracingClient {
   readonly era: string;
   call(name: string, args?: Record<string, unknown>): Promise<unknown>;
+  list(): Promise<unknown>;
   sessionId?: string;
   close(): Promise<void>;
 }
@@ -71,6 +72,7 @@ async function legacyClient(headers: Record<string, string> = {}): Promise<Traci
     era: '2025-11-25',
     sessionId: transport.sessionId,
     call: (name, args = {}) => client.callTool({ name, arguments: args }),
+    list: () => client.listTools(),
     close: async () => {
       await transport.terminateSession().catch(() => {});
       await client.close();
@@ -81,7 +83,7 @@ async function legacyClient(headers: Record<string, string> = {}): Promise<Traci
 async function modernClient(headers: Record<string, string> = {}): Promise<TracingClient> {
   const client = new V2Client({ name: 'v2-tracing', version: '1.0.0' }, { capabilities: {}, versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await client.connect(new V2Transport(new URL(proxy.url), { requestInit: { headers } }));
-  return { era: '2026-07-28', call: (name, args = {}) => client.callTool({ name, arguments: args }), close: () => client.close() };
+  return { era: '2026-07-28', call: (name, args = {}) => client.callTool({ name, arguments: args }), list: () => client.listTools(), close: () => client.close() };
 }
 
 const CLIENTS: Array<[string, (headers?: Record<string, string>) => Promise<TracingClient>]> = [
@@ -184,6 +186,53 @@ for (const [era, open] of CLIENTS) {
     }
   });
 }
+
+test('a list request is a SERVER span too, in the client\'s trace', async () => {
+  const incoming = clientTrace();
+  const client = await legacyClient({ traceparent: incoming.traceparent });
+  try {
+    await client.list();
+    const [server] = await spansOf(incoming.traceId, 1).then((spans) => spans.filter((span) => span.kind === SpanKind.SERVER));
+    assert.equal(server?.name, 'tools/list');
+    assert.equal(server?.attributes['mcp.method.name'], 'tools/list');
+    assert.equal(server?.parentSpanContext?.spanId, incoming.spanId);
+  } finally {
+    await client.close();
+  }
+});
+
+test('sampleRatio 0 records no new trace, but backends still get the trace context; a sampled client trace is still recorded', async () => {
+  const unsampled = new InMemorySpanExporter();
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-sampling-'));
+  await mkdir(join(dir, 'rem'));
+  await writeFile(join(dir, 'rem', 'plugin.json'), JSON.stringify({ prefix: 'rem', remote: { url: legacyBackend.url } }));
+  const sampled = await startProxy({ pluginDirs: [dir], tracing: { sampleRatio: 0 }, traceExporter: unsampled });
+  try {
+    const call = async (headers: Record<string, string>) => {
+      const client = new Client({ name: 'sampling', version: '1.0.0' }, { capabilities: {} });
+      const transport = new StreamableHTTPClientTransport(new URL(sampled.url), { requestInit: { headers } });
+      await client.connect(transport);
+      try {
+        return JSON.parse(textOf(await client.callTool({ name: 'rem_headers', arguments: {} }))) as Record<string, string>;
+      } finally {
+        await transport.terminateSession().catch(() => {});
+        await client.close();
+      }
+    };
+    const seen = await call({});
+    assert.match(seen.traceparent ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/, `the backend gets a traceparent marked not sampled (got ${seen.traceparent})`);
+    const incoming = clientTrace();
+    const forced = await call({ traceparent: incoming.traceparent });
+    assert.ok(forced.traceparent?.startsWith(`00-${incoming.traceId}-`), "the client's trace goes on to the backend");
+    const spans = await until(() => {
+      const all = unsampled.getFinishedSpans();
+      return all.length >= 2 ? all : undefined;
+    }, "the spans of the client's sampled trace");
+    assert.ok(spans.every((span) => span.spanContext().traceId === incoming.traceId), 'only the trace the client sampled is recorded');
+  } finally {
+    await sampled.close();
+  }
+});
 
 test('traceparent in params._meta (the MCP semantic conventions) is the parent too', async () => {
   const incoming = clientTrace();

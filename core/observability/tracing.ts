@@ -21,6 +21,7 @@ import { AsyncSlot } from '../async-slot.ts';
 import type { InboundHeaders } from '../scope.ts';
 import type { Logger } from '../log.ts';
 import { messageOf } from '../errors.ts';
+import { isListMethod } from '../catalog/lists.ts';
 import { DEFAULT_SERVICE_NAME, tracesUrl, type TracingSettings } from './tracing-settings.ts';
 
 type Api = typeof import('@opentelemetry/api');
@@ -68,6 +69,8 @@ interface Active {
   readonly engine: Engine;
   readonly span: Span;
   readonly kind: 'server' | 'client';
+  /** A request served by one plugin (not a list merged from all of them): its span names the plugin. */
+  readonly routed?: boolean;
 }
 
 const active = new AsyncSlot<Active>('trace span');
@@ -155,7 +158,7 @@ export class Tracing {
       },
       parent,
     );
-    return settle(engine, span, active.run({ engine, span, kind: 'server' }, handle));
+    return settle(engine, span, active.run({ engine, span, kind: 'server', routed: !isListMethod(request.method) }, handle));
   }
 
   /** Exports the spans not yet sent, then stops. Idempotent. */
@@ -180,14 +183,14 @@ export class Tracing {
 /**
  * Runs `send` (one request to `plugin`'s backend) in a CLIENT span, the child of the span the
  * caller runs in; with no span there (tracing off, or traffic of the proxy's own), just runs it.
- * The SERVER span learns which plugin served it.
+ * The SERVER span of a request routed to one plugin learns which plugin served it.
  */
 export function traceBackendRequest<T>(plugin: TracedPlugin, method: string, params: Params, send: () => Promise<T>): Promise<T> {
   const current = active.getStore();
   if (!current) return send();
   const { engine } = current;
   const { api } = engine;
-  if (current.kind === 'server') current.span.setAttribute('switchboard.plugin', plugin.prefix);
+  if (current.routed) current.span.setAttribute('switchboard.plugin', plugin.prefix);
   const remote = plugin.manifest.remote ? new URL(plugin.manifest.remote.url) : undefined;
   const span = engine.tracer.startSpan(
     spanName(method, params),
