@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Transport } from '@modelcontextprotocol/client';
+import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { loadConfig } from '../core/config/config.ts';
@@ -186,6 +187,22 @@ for (const [era, open] of CLIENTS) {
     }
   });
 }
+
+test('a method the proxy does not know is an error span (-32601)', async () => {
+  const incoming = clientTrace();
+  const client = new Client({ name: 'unknown-method', version: '1.0.0' }, { capabilities: {} });
+  const transport = new StreamableHTTPClientTransport(new URL(proxy.url), { requestInit: { headers: { traceparent: incoming.traceparent } } });
+  await client.connect(transport);
+  try {
+    await assert.rejects(client.request({ method: 'nothing/here', params: {} }, ResultSchema), /Method not found/);
+    const span = await spansOf(incoming.traceId, 1).then((spans) => only(spans, SpanKind.SERVER, 'nothing/here'));
+    assert.equal(span.status.code, SpanStatusCode.ERROR);
+    assert.equal(span.attributes['rpc.response.status_code'], '-32601');
+  } finally {
+    await transport.terminateSession().catch(() => {});
+    await client.close();
+  }
+});
 
 test('a list request is a SERVER span too, in the client\'s trace', async () => {
   const incoming = clientTrace();

@@ -158,7 +158,7 @@ export class Tracing {
       },
       parent,
     );
-    return settle(engine, span, active.run({ engine, span, kind: 'server', routed: !isListMethod(request.method) }, handle));
+    return settle(engine, span, { engine, span, kind: 'server', routed: !isListMethod(request.method) }, handle);
   }
 
   /** Exports the spans not yet sent, then stops. Idempotent. */
@@ -211,7 +211,7 @@ export function traceBackendRequest<T>(plugin: TracedPlugin, method: string, par
     },
     api.trace.setSpan(api.ROOT_CONTEXT, current.span),
   );
-  return settle(engine, span, active.run({ engine, span, kind: 'client' }, send));
+  return settle(engine, span, { engine, span, kind: 'client' }, send);
 }
 
 /**
@@ -265,9 +265,19 @@ function requestAttributes(method: string, params: Params): Record<string, strin
   };
 }
 
-/** Ends `span` when `outcome` settles: an error for a thrown error (its JSON-RPC code, if any) and for a tool result with `isError`. */
-function settle<T>(engine: Engine, span: Span, outcome: Promise<T>): Promise<T> {
+/**
+ * Runs `work` with `current` as the active span and ends the span when it settles: an error for
+ * a thrown error (its JSON-RPC code, if any; thrown at once or later) and for a tool result with
+ * `isError`.
+ */
+function settle<T>(engine: Engine, span: Span, current: Active, work: () => Promise<T>): Promise<T> {
   const { SpanStatusCode } = engine.api;
+  let outcome: Promise<T>;
+  try {
+    outcome = active.run(current, work);
+  } catch (error) {
+    outcome = Promise.reject(error);
+  }
   return outcome.then(
     (result) => {
       if ((result as { isError?: unknown } | undefined)?.isError === true) {
