@@ -101,7 +101,6 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   // The collector's headers (an API key, say) never reach a log line either.
   options.secrets?.set('tracing', Object.values(settings.tracing?.headers ?? {}));
   const tracing = await Tracing.start(settings.tracing, { version: SERVER_INFO.version, log, exporter: options.traceExporter });
-  if (tracing.enabled && settings.tracing?.endpoint) log.info({ endpoint: settings.tracing.endpoint }, `tracing: spans go to ${settings.tracing.endpoint}`);
   // Inbound tokens never reach a log line or an error.
   options.secrets?.set('auth', (auth.settings?.tokens ?? []).map((entry) => entry.token));
   if (auth.mode === 'on') {

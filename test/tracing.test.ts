@@ -21,6 +21,7 @@ import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { loadConfig } from '../core/config/config.ts';
+import { createSwitchboard } from '../core/switchboard.ts';
 import { resolveTracing } from '../core/observability/tracing-settings.ts';
 import { FIXTURES, ROOT, startProcess, startProxy, startRemoteFixture, textOf, until, type RunningProcess, type RunningProxy } from './helpers.ts';
 
@@ -338,4 +339,5 @@ test('tracing settings: the tracing key over OTEL_* variables, OTEL_SDK_DISABLED
   await writeFile(join(cwd, 'switchboard.config.json'), JSON.stringify({ tracing: { serviceName: 'from-file' } }));
   const config = await loadConfig({ cwd, env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' } });
   assert.deepEqual(config.tracing, { endpoint: 'http://c:4318/v1/traces', serviceName: 'from-file', sampleRatio: 1 }, "the file's key and the environment's endpoint together");
+  await assert.rejects(createSwitchboard({ pluginDirs: [], cwd, tracing: { serviceName: 'embedded' } }), /"tracing\.endpoint": not set/, 'an embedder that forgets the endpoint is told');
 });

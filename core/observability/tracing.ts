@@ -20,7 +20,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { AsyncSlot } from '../async-slot.ts';
 import type { InboundHeaders } from '../scope.ts';
 import type { Logger } from '../log.ts';
-import { messageOf } from '../errors.ts';
+import { messageOf, SwitchboardError } from '../errors.ts';
 import { isListMethod } from '../catalog/lists.ts';
 import { DEFAULT_SERVICE_NAME, tracesUrl, type TracingSettings } from './tracing-settings.ts';
 
@@ -101,6 +101,10 @@ export class Tracing {
    */
   static async start(settings: TracingSettings | undefined, options: TracingStartOptions): Promise<Tracing> {
     if (!settings && !options.exporter) return Tracing.off;
+    const endpoint = settings?.endpoint;
+    if (!options.exporter && !endpoint) {
+      throw new SwitchboardError('SB_CONFIG_INVALID', 'config key "tracing.endpoint": not set: where should spans go? e.g. http://localhost:4318', { culprit: 'tracing.endpoint' });
+    }
     const [api, sdk, core, resources] = await Promise.all([
       import('@opentelemetry/api'),
       import('@opentelemetry/sdk-trace'),
@@ -113,9 +117,10 @@ export class Tracing {
       processor = new sdk.SimpleSpanProcessor({ exporter: options.exporter });
     } else {
       const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-      destination = tracesUrl(settings!.endpoint!);
-      const exporter = reporting(new OTLPTraceExporter({ url: destination, headers: settings!.headers ?? {} }), destination, options.log);
+      destination = tracesUrl(endpoint!);
+      const exporter = reporting(new OTLPTraceExporter({ url: destination, headers: settings?.headers ?? {} }), destination, options.log);
       processor = new sdk.BatchSpanProcessor({ exporter });
+      options.log.info({ destination }, `tracing: spans go to ${destination}`);
     }
     const ratio = settings?.sampleRatio ?? 1;
     const provider = new sdk.TracerProvider({
