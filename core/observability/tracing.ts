@@ -33,7 +33,7 @@ export interface ServedRequest {
   params: Params;
   /** The client's JSON-RPC id. */
   requestId: string | number;
-  /** `2025-11-25` (a session) or `2026-07-28` (stateless). */
+  /** The era's version, `2025-11-25` (a session) or `2026-07-28` (stateless), when the request has no `MCP-Protocol-Version` header. */
   protocolVersion: string;
   /** The client session (2025-11-25 clients). */
   sessionId?: string;
@@ -154,7 +154,7 @@ export class Tracing {
         kind: api.SpanKind.SERVER,
         attributes: {
           ...requestAttributes(request.method, request.params),
-          'mcp.protocol.version': request.protocolVersion,
+          'mcp.protocol.version': headerOf(request.headers, 'mcp-protocol-version') ?? request.protocolVersion,
           'jsonrpc.request.id': String(request.requestId),
           ...(request.sessionId && { 'mcp.session.id': request.sessionId }),
           'network.transport': 'tcp',
