@@ -37,6 +37,8 @@ import { RpcCodes, RpcError, SwitchboardError } from './errors.ts';
 import { Metrics } from './observability/metrics.ts';
 import { AccessLog } from './observability/access-log.ts';
 import { DEFAULT_METRICS_HOST, scrapeHandler } from './http/metrics.ts';
+import { Tracing } from './observability/tracing.ts';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 
 export interface SwitchboardOptions extends Partial<Settings> {
   /** Plugin directories, searched in order; relative ones are resolved against `cwd`. */
@@ -51,6 +53,8 @@ export interface SwitchboardOptions extends Partial<Settings> {
   log?: Logger;
   /** Where plugins' secret values go, so the logger can scrub them (see createLogger). */
   secrets?: Secrets;
+  /** Test-only: spans go to this exporter as they end (tracing on whatever `tracing` says), not to a collector. */
+  traceExporter?: SpanExporter;
 }
 
 export interface Switchboard {
@@ -102,6 +106,9 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   options.secrets?.set('config', options.substituted ?? []);
   const log = options.log ?? createLogger();
   const auth = new Authenticator(settings.auth);
+  // The collector's headers (an API key, say) never reach a log line either.
+  options.secrets?.set('tracing', Object.values(settings.tracing?.headers ?? {}));
+  const tracing = await Tracing.start(settings.tracing, { version: SERVER_INFO.version, log, exporter: options.traceExporter });
   // Inbound tokens never reach a log line or an error.
   options.secrets?.set('auth', (auth.settings?.tokens ?? []).map((entry) => entry.token));
   if (auth.mode === 'on') {
@@ -126,7 +133,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     },
     onResourceUpdated: (plugin, uri) => modern.resourceUpdated(safeExposeUri(plugin.namespace, uri)),
   });
-  const modern = new OnDemandFrontDoor({ router, shared, serverInfo: SERVER_INFO, log, inputTimeoutMs: settings.inputTimeoutMs, listTtlMs: settings.listTtlMs, access, metrics });
+  const modern = new OnDemandFrontDoor({ router, shared, serverInfo: SERVER_INFO, log, tracing, inputTimeoutMs: settings.inputTimeoutMs, listTtlMs: settings.listTtlMs, access, metrics });
   /** Every client hears that these lists changed: 2025 sessions, and 2026 clients listening. */
   const announce = (groups: ListGroup[]) => {
     for (const session of sessions.values()) void session.notifyListChanged(groups);
@@ -196,7 +203,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     maxSessionsPerCaller: settings.maxSessionsPerCaller,
     resumeGraceMs: settings.resumeGraceMs,
     log,
-    newSession: (id, principal) => new ClientSession({ id, principal, router, serverInfo: SERVER_INFO, log, access }),
+    newSession: (id, principal) => new ClientSession({ id, principal, router, serverInfo: SERVER_INFO, log, access, tracing }),
   });
   const app = createApp({
     requests,
@@ -334,6 +341,8 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
         await stopped;
         const scraper = scrapeServer;
         if (scraper) await new Promise<void>((resolve) => scraper.close(() => resolve()).closeAllConnections());
+        // Last, so the spans of requests ended by the shutdown are exported too.
+        await tracing.close();
       })();
       return closing;
     },

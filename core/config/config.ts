@@ -22,6 +22,7 @@ import { ExpansionError, expandAll, type Env, type Substitution } from './expand
 import type { McpServers } from '../plugins/mcp-servers.ts';
 import { displayPath } from '../plugins/discover.ts';
 import { Secrets } from '../redact.ts';
+import { resolveTracing } from '../observability/tracing-settings.ts';
 
 /** The settings, plus what only a config file, the environment or flags can say. */
 export interface Config extends Settings {
@@ -116,9 +117,12 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
   const envTokens = (env.SWITCHBOARD_AUTH_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
   const auth = envTokens.length ? withTokens(merged.auth, envTokens) : merged.auth;
 
+  // tracing: the setting's keys over OpenTelemetry's own variables (OTEL_EXPORTER_OTLP_ENDPOINT...).
+  const tracing = resolveTracing(merged.tracing, env);
+
   const { mcpServers: _inline, mcpServersFrom: _from, ...chosen } = merged;
   return {
-    ...resolveSettings({ ...chosen, auth }),
+    ...resolveSettings({ ...chosen, auth, tracing }),
     pluginDirs: [...new Set([...base, ...extra])],
     mcpServers,
     configFile: file.path,
@@ -175,6 +179,7 @@ const JSON_EXAMPLES: Partial<Record<Key, string>> = {
   rateLimit: '{"requests": 600, "perSeconds": 60}',
   auth: '{"tokens": ["<a long random token>"]}, or none',
   metrics: 'false, or {"port": 9464, "host": "0.0.0.0"}',
+  tracing: '{"endpoint": "http://localhost:4318"}',
 };
 
 /** A setting from a string (environment or flag): numbers parsed, lists split on commas, objects as JSON. */

@@ -10,6 +10,7 @@ import type { AuthSettings } from '../auth/authenticator.ts';
 import type { CorsSettings } from '../http/cors.ts';
 import type { RateLimit } from '../http/limits.ts';
 import { pluginPoliciesSchema, type PluginPolicy } from './plugin-policy.ts';
+import { tracingSchema, type TracingSettings } from '../observability/tracing-settings.ts';
 
 export interface Settings {
   port: number;
@@ -64,6 +65,8 @@ export interface Settings {
   auth?: AuthSettings;
   /** A policy per plugin, by prefix (see plugin-policy.ts). */
   plugins: Readonly<Record<string, PluginPolicy>>;
+  /** OpenTelemetry spans to an OTLP/HTTP collector; unset: no tracing (see observability/tracing.ts). */
+  tracing?: TracingSettings;
   /**
    * `GET /metrics` (Prometheus): true serves it on the proxy's port (behind auth when auth is on),
    * false not at all, `{ port, host }` on a scrape-only listener of its own, without auth
@@ -165,6 +168,7 @@ export const SETTING_SCHEMAS = {
     for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
     return z.NEVER;
   }),
+  tracing: tracingSchema,
 } satisfies { [K in keyof Settings]-?: z.ZodType };
 
 /** `given` over the defaults, frozen. Keys given as undefined keep their default. */

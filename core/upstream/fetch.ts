@@ -5,6 +5,7 @@
  */
 import { messageOf } from '../errors.ts';
 import { backendCall } from './call-scope.ts';
+import { traceHeaders } from '../observability/tracing.ts';
 
 /** The legacy SSE transport opens its event stream with its own fetch: give it the headers too. */
 export function withHeaders(headers: Record<string, string> | undefined): typeof fetch {
@@ -13,14 +14,16 @@ export function withHeaders(headers: Record<string, string> | undefined): typeof
 
 /**
  * `base` with the headers of the backend request being sent (`Mcp-Param-*`, forwarded client
- * headers: see call-scope.ts) put over the transport's. They ride on the request's async path.
+ * headers: see call-scope.ts), then its W3C trace context (when traced), put over the
+ * transport's. They ride on the request's async path.
  */
 export function withCallHeaders(base: typeof fetch): typeof fetch {
   return (input, init) => {
     const extra = backendCall.getStore()?.headers;
-    if (!extra) return base(input, init);
+    const trace = traceHeaders();
+    if (!extra && !trace) return base(input, init);
     const merged = new Headers(init?.headers);
-    for (const [name, value] of Object.entries(extra)) merged.set(name, value);
+    for (const [name, value] of Object.entries({ ...extra, ...trace })) merged.set(name, value);
     return base(input, { ...init, headers: merged });
   };
 }

@@ -33,6 +33,7 @@ import { checkNamedParams, contentsToClient } from '../forwarding.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { AccessLog } from '../../observability/access-log.ts';
 import { requestIds } from '../../observability/request-id.ts';
+import type { Tracing } from '../../observability/tracing.ts';
 
 export interface SessionOptions {
   id: string;
@@ -43,6 +44,8 @@ export interface SessionOptions {
   log: Logger;
   /** Where each client request is counted and logged once it ended. */
   access?: AccessLog;
+  /** Each request the session serves is a SERVER span (when tracing is on). */
+  tracing: Tracing;
 }
 
 type Params = Record<string, unknown> & { _meta?: Record<string, unknown> };
@@ -216,7 +219,9 @@ export class ClientSession implements BackendPeer {
     const own = followSignals(extra.signal);
     if (request.id === 0) this.#zero = own;
     try {
-      const serve = () => requestScope.run(scope, () => this.#handle(request.method, (request.params ?? {}) as Params, { ...extra, signal: own.signal }));
+      const params = (request.params ?? {}) as Params;
+      const traced = { method: request.method, params, requestId: request.id, protocolVersion: '2025-11-25', sessionId: this.id, headers: extra.requestInfo?.headers };
+      const serve = () => requestScope.run(scope, () => this.#options.tracing.serve(traced, () => this.#handle(request.method, params, { ...extra, signal: own.signal })));
       const access = this.#options.access;
       const handled = access
         ? access.observe(

@@ -28,6 +28,7 @@ import type { Principal } from '../../auth/principal.ts';
 import type { AccessLog } from '../../observability/access-log.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { requestIds } from '../../observability/request-id.ts';
+import type { Tracing } from '../../observability/tracing.ts';
 
 export interface ModernOptions {
   router: Router;
@@ -42,6 +43,8 @@ export interface ModernOptions {
   access?: AccessLog;
   /** Counts listen streams open. */
   metrics?: Metrics;
+  /** Each request is a SERVER span (when tracing is on). */
+  tracing: Tracing;
 }
 
 type Ctx = ServerContext;
@@ -123,27 +126,29 @@ export class ModernFrontDoor {
     const capabilities = advertisedCapabilities(plugins, '2026-07-28');
     const server = new Server(serverInfo, { capabilities: capabilities as never, instructions: combinedInstructions(plugins, '2026-07-28') });
     for (const kind of ['tools', 'prompts', 'resources', 'resourceTemplates'] as const) {
-      server.setRequestHandler(LIST_METHOD[kind] as 'tools/list', async (request, ctx) => this.#run(LIST_METHOD[kind], request.params, ctx, () => this.#list(kind, request.params?.cursor, ctx)) as never);
+      server.setRequestHandler(LIST_METHOD[kind] as 'tools/list', async (request, ctx) => this.#run(request, ctx, () => this.#list(kind, request.params?.cursor, ctx)) as never);
     }
-    server.setRequestHandler('tools/call', async (request, ctx) => this.#run('tools/call', request.params, ctx, () => this.#named('tools', 'tools/call', request.params as Params, ctx)) as never);
-    server.setRequestHandler('prompts/get', async (request, ctx) => this.#run('prompts/get', request.params, ctx, () => this.#named('prompts', 'prompts/get', request.params as Params, ctx)) as never);
-    server.setRequestHandler('resources/read', async (request, ctx) => this.#run('resources/read', request.params, ctx, () => this.#read(request.params as Params, ctx)) as never);
+    server.setRequestHandler('tools/call', async (request, ctx) => this.#run(request, ctx, () => this.#named('tools', 'tools/call', request.params as Params, ctx)) as never);
+    server.setRequestHandler('prompts/get', async (request, ctx) => this.#run(request, ctx, () => this.#named('prompts', 'prompts/get', request.params as Params, ctx)) as never);
+    server.setRequestHandler('resources/read', async (request, ctx) => this.#run(request, ctx, () => this.#read(request.params as Params, ctx)) as never);
     if (capabilities.completions) {
-      server.setRequestHandler('completion/complete', async (request, ctx) => this.#run('completion/complete', request.params, ctx, () => this.#complete(request.params as Params, ctx)) as never);
+      server.setRequestHandler('completion/complete', async (request, ctx) => this.#run(request, ctx, () => this.#complete(request.params as Params, ctx)) as never);
     }
     return server;
   }
 
-  /** Runs a handler so that shutdown can answer it with an error, and the request is counted and logged. */
-  async #run(method: string, params: unknown, ctx: Ctx, handle: () => Promise<Result>): Promise<Result> {
+  /** Runs a handler so that shutdown can answer it with an error, in the request's SERVER span; the request is counted and logged. */
+  async #run(request: { method: string; params?: unknown }, ctx: Ctx, handle: () => Promise<Result>): Promise<Result> {
     let end!: (error: Error) => void;
     const ended = new Promise<never>((_, reject) => (end = reject));
     this.#requests.add(end);
     try {
       const access = this.#options.access;
       const requestId = requestIds.getStore();
-      const start = { method, era: '2026-07-28' as const, params: params as Params | undefined, principal: principalOf(ctx.http?.authInfo).id, requestId, signal: ctx.mcpReq.signal };
-      const handled = access ? access.observe(start, handle) : handle();
+      const start = { method: request.method, era: '2026-07-28' as const, params: request.params as Params | undefined, principal: principalOf(ctx.http?.authInfo).id, requestId, signal: ctx.mcpReq.signal };
+      const traced = { method: request.method, params: request.params as Params, requestId: ctx.mcpReq.id, protocolVersion: '2026-07-28', headers: ctx.http?.req?.headers };
+      const serve = () => this.#options.tracing.serve(traced, handle);
+      const handled = access ? access.observe(start, serve) : serve();
       handled.catch(() => {});
       return await Promise.race([handled, ended]);
     } finally {

@@ -21,6 +21,7 @@ import { RpcCodes, RpcError, SwitchboardError, messageOf } from '../../errors.ts
 import { backendError, isNotDelivered, isSessionGone } from './errors.ts';
 import { RestartBackoff } from './restart.ts';
 import { backendCall, forwardedHeaders } from '../call-scope.ts';
+import { traceBackendRequest } from '../../observability/tracing.ts';
 import type { BackendLink, BackendPeer } from '../link.ts';
 
 export type { BackendLink, BackendPeer } from '../link.ts';
@@ -170,8 +171,8 @@ export class Backend implements BackendLink, ProcessHolder {
       },
     };
     try {
-      return await backendCall.run(call, () =>
-        client.request({ method, params }, ResultSchema, { timeout: this.plugin.timeoutMs, ...options, signal: gone.signal }),
+      return await traceBackendRequest(this.plugin, method, params, () =>
+        backendCall.run(call, () => client.request({ method, params }, ResultSchema, { timeout: this.plugin.timeoutMs, ...options, signal: gone.signal })),
       );
     } catch (error) {
       const sessionGone = isSessionGone(error);

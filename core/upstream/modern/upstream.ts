@@ -29,6 +29,7 @@ import { LIST_CAPABILITY, LIST_CHANGED, readAllPages } from '../../catalog/lists
 import { messageOf } from '../../errors.ts';
 import { splitCredentials } from '../../redact.ts';
 import { backendCall } from '../call-scope.ts';
+import { traceBackendRequest } from '../../observability/tracing.ts';
 import { withCallHeaders } from '../fetch.ts';
 import { keepAliveFetch } from '../http-fetch.ts';
 import type { BackendPeer } from '../link.ts';
@@ -128,14 +129,16 @@ export class ModernUpstream {
       ...((link.logLevel ?? peer.logLevel?.()) !== undefined && { [LOG_LEVEL_META_KEY]: link.logLevel ?? peer.logLevel?.() }),
     };
     try {
-      const result = (await backendCall.run({ notify: (notification) => link.onNotification(notification), ...(headers && { headers }) }, () =>
-        this.#client.request({ method, params: { ...params, _meta: meta } } as never, RAW, {
-          timeout: this.plugin.timeoutMs,
-          signal: options.signal,
-          onprogress: options.onprogress,
-          resetTimeoutOnProgress: options.resetTimeoutOnProgress,
-          allowInputRequired: true,
-        } as never),
+      const result = (await traceBackendRequest(this.plugin, method, params, () =>
+        backendCall.run({ notify: (notification) => link.onNotification(notification), ...(headers && { headers }) }, () =>
+          this.#client.request({ method, params: { ...params, _meta: meta } } as never, RAW, {
+            timeout: this.plugin.timeoutMs,
+            signal: options.signal,
+            onprogress: options.onprogress,
+            resetTimeoutOnProgress: options.resetTimeoutOnProgress,
+            allowInputRequired: true,
+          } as never),
+        ),
       )) as Result;
       // The backend's identity is not the proxy's: a 2026 client would take it for the proxy's.
       const resultMeta = result._meta as Record<string, unknown> | undefined;
