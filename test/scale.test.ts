@@ -1,29 +1,34 @@
 /**
- * Scale-out behind a real load balancer: HAProxy (Debian's) with the shipped
- * deploy/haproxy/haproxy.cfg, round robin over 3 real proxy processes. SDK v2 clients
- * (2026-07-28, stateless) and SDK v1 clients (2025 sessions, routed by the replica named in
- * their session id) call continuously through it while one replica is killed (SIGKILL): the
- * modern clients see no error, the legacy client whose session was on the dead replica gets 404,
- * initializes a new session and retries, and every call is answered.
+ * Scale-out behind a real load balancer: HAProxy (Debian's) round robin over 3 real proxy
+ * processes, with the shipped deploy/haproxy/haproxy.cfg (routing on the replica named in the
+ * session id) and with the Helm chart's HAProxy config (routes learned from initialize answers).
+ * SDK v2 clients (2026-07-28, stateless) and SDK v1 clients (2025 sessions) call continuously
+ * through it while one replica is killed (SIGKILL): the modern clients see no error, the legacy
+ * client whose session was on the dead replica gets 404, initializes a new session and sends the
+ * call again, and every call is answered.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Transport } from '@modelcontextprotocol/client';
 import { ROOT, freePort, gone, startProcess, textOf, until, type RunningProcess } from './helpers.ts';
+import { renderChart } from './scale-helm.ts';
 
 const SERVING = /serving \d+ plugin\(s\) at (http:\/\/[^\s"]+)/;
 const HELLO = 'Hello from the example MCP server!';
 const REPLICAS = ['switchboard-1', 'switchboard-2', 'switchboard-3'] as const;
 const HAPROXY = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((path) => spawnSync(path, ['-v']).status === 0);
 
-let replicas: RunningProcess[] = [];
-let balancer: ChildProcess | undefined;
-let balancerLog = '';
-let url: string;
+interface Cluster {
+  url: string;
+  replicas: RunningProcess[];
+  stop(): Promise<void>;
+}
 
 function startReplica(replicaId: string): Promise<RunningProcess> {
   return startProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'core/main.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--plugins', join(ROOT, 'plugins')], {
@@ -32,44 +37,63 @@ function startReplica(replicaId: string): Promise<RunningProcess> {
   });
 }
 
-before(async () => {
+/**
+ * 3 replicas and HAProxy in front of them with the config file `config` (its addresses from the
+ * environment; or `adapt` rewrites its text, given the replicas' host:port and HAProxy's port).
+ */
+async function startCluster(config: string, adapt?: (text: string, replicas: string[], port: number) => string): Promise<Cluster> {
   if (!HAPROXY) throw new Error('haproxy is not installed: apt-get install -y haproxy (.ci/run does it)');
-  replicas = await Promise.all(REPLICAS.map(startReplica));
+  const replicas = await Promise.all(REPLICAS.map(startReplica));
+  const hosts = replicas.map((replica) => new URL(replica.url).host);
   const port = await freePort();
   const env: Record<string, string> = { SWITCHBOARD_LISTEN: `127.0.0.1:${port}` };
-  replicas.forEach((replica, i) => (env[`SWITCHBOARD_${i + 1}`] = new URL(replica.url).host));
-  // -db: foreground, logs to stdout; the shipped config, addresses from the environment.
-  balancer = spawn(HAPROXY, ['-db', '-f', join(ROOT, 'deploy/haproxy/haproxy.cfg')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  balancer.stdout!.on('data', (chunk: Buffer) => (balancerLog += chunk.toString()));
-  balancer.stderr!.on('data', (chunk: Buffer) => (balancerLog += chunk.toString()));
-  url = `http://127.0.0.1:${port}/mcp`;
-  await until(async () => {
-    if (balancer!.exitCode !== null) throw new Error(`haproxy exited with deploy/haproxy/haproxy.cfg:\n${balancerLog}`);
-    return (await fetch(url.replace('/mcp', '/healthz')).catch(() => undefined))?.ok ? true : undefined;
-  }, 'HAProxy to answer');
-});
-
-after(async () => {
-  if (balancer && balancer.exitCode === null) {
-    const exited = new Promise((resolve) => balancer!.once('exit', resolve));
-    balancer.kill('SIGTERM');
-    await exited;
+  hosts.forEach((host, i) => (env[`SWITCHBOARD_${i + 1}`] = host));
+  let file = config;
+  if (adapt) {
+    file = join(await mkdtemp(join(tmpdir(), 'switchboard-haproxy-')), 'haproxy.cfg');
+    await writeFile(file, adapt(await readFile(config, 'utf8'), hosts, port));
   }
-  await Promise.all(replicas.map((replica) => replica.stop()));
-});
+  // -db: in the foreground, logging to stdout.
+  const balancer = spawn(HAPROXY, ['-db', '-f', file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  balancer.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  balancer.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const exited = new Promise((resolve) => balancer.once('exit', resolve));
+  const stop = async () => {
+    if (balancer.exitCode === null && balancer.signalCode === null) {
+      balancer.kill('SIGTERM');
+      await exited;
+    }
+    await Promise.all(replicas.map((replica) => replica.stop()));
+  };
+  const url = `http://127.0.0.1:${port}/mcp`;
+  try {
+    await until(async () => {
+      if (balancer.exitCode !== null) throw new Error(`haproxy exited with ${config}:\n${log}`);
+      return (await fetch(url.replace('/mcp', '/healthz')).catch(() => undefined))?.ok ? true : undefined;
+    }, 'HAProxy to answer');
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, replicas, stop };
+}
 
 /** A 2025-era client as real ones behave: on 404 for its session it initializes a new one and sends the call again. */
 class LegacyCaller {
   client!: Client;
   transport!: StreamableHTTPClientTransport;
   readonly sessions: string[] = [];
+  attempted = 0;
   answered = 0;
   reinitialized = 0;
   readonly failures: string[] = [];
 
+  constructor(readonly url: string) {}
+
   async open(): Promise<void> {
     this.client = new Client({ name: 'scale-legacy', version: '1.0.0' });
-    this.transport = new StreamableHTTPClientTransport(new URL(url));
+    this.transport = new StreamableHTTPClientTransport(new URL(this.url));
     this.client.onerror = () => {}; // the standalone GET stream of a dead replica; the next call shows it
     await this.client.connect(this.transport);
     this.sessions.push(this.transport.sessionId!);
@@ -80,6 +104,7 @@ class LegacyCaller {
   }
 
   async call(): Promise<void> {
+    this.attempted++;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const result = await this.client.callTool({ name: 'example_hello_world' });
@@ -108,15 +133,19 @@ class LegacyCaller {
 /** A 2026-07-28 client: no session; any replica answers each call. */
 class ModernCaller {
   client!: V2Client;
+  attempted = 0;
   answered = 0;
   readonly failures: string[] = [];
 
+  constructor(readonly url: string) {}
+
   async open(): Promise<void> {
     this.client = new V2Client({ name: 'scale-modern', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-    await this.client.connect(new V2Transport(new URL(url)));
+    await this.client.connect(new V2Transport(new URL(this.url)));
   }
 
   async call(): Promise<void> {
+    this.attempted++;
     try {
       const result = await this.client.callTool({ name: 'example_hello_world' });
       assert.equal(textOf(result), HELLO);
@@ -127,13 +156,19 @@ class ModernCaller {
   }
 }
 
-test('through HAProxy round robin, sessions stick to their replica; a replica killed mid-run costs modern clients nothing and legacy clients a re-initialize', async () => {
+/**
+ * Both eras' clients call continuously through the cluster's HAProxy; one replica is killed
+ * (SIGKILL) mid-run. Modern clients see no error; the legacy client whose session was on the
+ * dead replica gets 404, initializes again and goes on; every call is answered.
+ */
+async function killOneReplicaMidRun(cluster: Cluster): Promise<void> {
+  const { url, replicas } = cluster;
   // One legacy session per replica (initialize requests are balanced round robin).
-  const legacy = [new LegacyCaller(), new LegacyCaller(), new LegacyCaller()];
+  const legacy = [new LegacyCaller(url), new LegacyCaller(url), new LegacyCaller(url)];
   for (const caller of legacy) await caller.open();
   const owners = legacy.map((caller) => caller.session.split('.')[0]);
   assert.deepEqual([...owners].sort(), [...REPLICAS], `round robin spreads new sessions over the replicas, got sessions on ${owners.join(', ')}`);
-  const modern = [new ModernCaller(), new ModernCaller()];
+  const modern = [new ModernCaller(url), new ModernCaller(url)];
   for (const caller of modern) await caller.open();
 
   let running = true;
@@ -175,12 +210,45 @@ test('through HAProxy round robin, sessions stick to their replica; a replica ki
     for (const caller of survivors) {
       assert.equal(caller.reinitialized, 0, `a session on a live replica (${caller.session}) went on undisturbed`);
     }
+    const everyone = [...legacy, ...modern];
+    const attempted = everyone.reduce((sum, c) => sum + c.attempted, 0);
     const total = calls();
-    assert.ok(total > before, 'calls went on after the kill');
-    console.log(`scale: ${total} calls answered (${before} before the kill), ${orphan.reinitialized} re-initialize(s)`);
+    assert.equal(total, attempted, `every call was answered (${attempted} made, ${total} answered)`);
+    console.log(`scale: ${attempted} calls made, ${total} answered (${before} before the kill), ${orphan.reinitialized} re-initialize(s)`);
   } finally {
     await stopLoops();
     await Promise.all(legacy.map((caller) => caller.close().catch(() => {})));
     await Promise.all(modern.map((caller) => caller.client.close().catch(() => {})));
+  }
+}
+
+test('deploy/haproxy/haproxy.cfg (compose): sessions routed by the replica in their id; a replica killed mid-run costs modern clients nothing, legacy clients a re-initialize', async () => {
+  const cluster = await startCluster(join(ROOT, 'deploy/haproxy/haproxy.cfg'));
+  try {
+    await killOneReplicaMidRun(cluster);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test("the Helm chart's HAProxy config: routes learned from initialize answers (server names unrelated to replica ids); the same kill", async () => {
+  const rendered = (await renderChart()).find((m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-haproxy')) as { data: Record<string, string> } | undefined;
+  assert.ok(rendered, "the chart renders HAProxy's ConfigMap");
+  const source = join(await mkdtemp(join(tmpdir(), 'switchboard-chart-haproxy-')), 'chart-haproxy.cfg');
+  await writeFile(source, rendered.data['haproxy.cfg']!);
+  const healthPort = await freePort();
+  // Only the addresses change: fixed servers where Kubernetes DNS would fill the slots.
+  const cluster = await startCluster(source, (text, hosts, port) => {
+    const adapted = text
+      .replace(/^(\s*)server-template .*$/m, (_line, indent: string) => hosts.map((host, i) => `${indent}server slot-${i + 1} ${host}`).join('\n'))
+      .replace('bind *:8490', `bind 127.0.0.1:${port}`)
+      .replace('bind *:8404', `bind 127.0.0.1:${healthPort}`);
+    assert.doesNotMatch(adapted, /server-template|\*:8490|\*:8404/, 'every address was replaced');
+    return adapted;
+  });
+  try {
+    await killOneReplicaMidRun(cluster);
+  } finally {
+    await cluster.stop();
   }
 });
