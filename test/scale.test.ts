@@ -5,12 +5,14 @@
  * SDK v2 clients (2026-07-28, stateless) and SDK v1 clients (2025 sessions) call continuously
  * through it while one replica is killed (SIGKILL): the modern clients see no error, the legacy
  * client whose session was on the dead replica gets 404, initializes a new session and sends the
- * call again, and every call is answered.
+ * call again, and every call is answered. And 2026-07-28 listen streams: every replica announces
+ * the same list change of a shared plugin folder; a killed replica's stream ends and the client
+ * listens again on another.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -30,9 +32,11 @@ interface Cluster {
   stop(): Promise<void>;
 }
 
-function startReplica(replicaId: string): Promise<RunningProcess> {
-  return startProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'core/main.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--plugins', join(ROOT, 'plugins')], {
-    env: { SWITCHBOARD_REPLICA_ID: replicaId, SWITCHBOARD_WATCH: 'false', SWITCHBOARD_PLUGIN_DIRS: '' },
+/** A replica serving the example plugin, and the folders of `sharedPlugins` (watched) if given. */
+function startReplica(replicaId: string, sharedPlugins?: string): Promise<RunningProcess> {
+  const plugins = ['--plugins', join(ROOT, 'plugins'), ...(sharedPlugins ? ['--plugins', sharedPlugins] : [])];
+  return startProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'core/main.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...plugins], {
+    env: { SWITCHBOARD_REPLICA_ID: replicaId, SWITCHBOARD_WATCH: sharedPlugins ? 'true' : 'false', SWITCHBOARD_PLUGIN_DIRS: '' },
     ready: SERVING,
   });
 }
@@ -41,9 +45,9 @@ function startReplica(replicaId: string): Promise<RunningProcess> {
  * 3 replicas and HAProxy in front of them with the config file `config` (its addresses from the
  * environment; or `adapt` rewrites its text, given the replicas' host:port and HAProxy's port).
  */
-async function startCluster(config: string, adapt?: (text: string, replicas: string[], port: number) => string): Promise<Cluster> {
+async function startCluster(config: string, adapt?: (text: string, replicas: string[], port: number) => string, sharedPlugins?: string): Promise<Cluster> {
   if (!HAPROXY) throw new Error('haproxy is not installed: apt-get install -y haproxy (.ci/run does it)');
-  const replicas = await Promise.all(REPLICAS.map(startReplica));
+  const replicas = await Promise.all(REPLICAS.map((id) => startReplica(id, sharedPlugins)));
   const hosts = replicas.map((replica) => new URL(replica.url).host);
   const port = await freePort();
   const env: Record<string, string> = { SWITCHBOARD_LISTEN: `127.0.0.1:${port}` };
@@ -249,6 +253,75 @@ test("the Helm chart's HAProxy config: routes learned from initialize answers (s
   try {
     await killOneReplicaMidRun(cluster);
   } finally {
+    await cluster.stop();
+  }
+});
+
+/** An in-process plugin folder `prefix` in `dir`, with one tool `<prefix>_hi`. */
+async function addPlugin(dir: string, prefix: string): Promise<void> {
+  await mkdir(join(dir, prefix));
+  await writeFile(
+    join(dir, prefix, 'index.ts'),
+    `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+export default { prefix: '${prefix}', server: () => {
+  const server = new McpServer({ name: '${prefix}', version: '1.0.0' });
+  server.registerTool('hi', {}, async () => ({ content: [{ type: 'text', text: 'hi from ${prefix}' }] }));
+  return server;
+} };
+`,
+  );
+}
+
+test('2026-07-28 listen streams through HAProxy: each replica announces the same list change; streams of a killed replica end, and listening again goes on', async () => {
+  const shared = await mkdtemp(join(tmpdir(), 'switchboard-scale-plugins-'));
+  const cluster = await startCluster(join(ROOT, 'deploy/haproxy/haproxy.cfg'), undefined, shared);
+  const listeners: Array<{ client: V2Client; heard: number; relistened: number; subscription?: { close(): Promise<void> } }> = [];
+  let running = true;
+  const failures: string[] = [];
+  try {
+    for (let i = 0; i < REPLICAS.length; i++) {
+      const client = new V2Client({ name: 'scale-listener', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+      await client.connect(new V2Transport(new URL(cluster.url)));
+      const listener = { client, heard: 0, relistened: 0 } as (typeof listeners)[number];
+      client.setNotificationHandler('notifications/tools/list_changed', () => void listener.heard++);
+      listeners.push(listener);
+    }
+    // The listens one after another with nothing between them: round robin puts one on each replica.
+    const listen = async (listener: (typeof listeners)[number]): Promise<void> => {
+      const subscription = await listener.client.listen({ toolsListChanged: true });
+      listener.subscription = subscription;
+      void subscription.closed.then(async (why) => {
+        if (why !== 'remote' || !running) return;
+        listener.relistened++;
+        await until(async () => (running ? await listen(listener).then(() => true, () => undefined) : true), 'listening again', 20_000).catch((error: Error) => failures.push(error.message));
+      });
+    };
+    for (const listener of listeners) await listen(listener);
+
+    await addPlugin(shared, 'first');
+    await until(() => (listeners.every((l) => l.heard >= 1) ? true : undefined), 'every listen stream to hear tools/list_changed', 20_000);
+
+    process.kill(-cluster.replicas[0]!.child.pid!, 'SIGKILL');
+    assert.ok(await gone(cluster.replicas[0]!.child.pid!), 'the replica was killed');
+    await until(() => (listeners.some((l) => l.relistened >= 1) ? true : undefined), 'the listen stream of the killed replica to end, and its client to listen again', 20_000);
+
+    const heardBefore = listeners.map((l) => l.heard);
+    await addPlugin(shared, 'second');
+    await until(
+      () => (listeners.every((l, i) => l.heard > heardBefore[i]!) ? true : undefined),
+      'every listener, the one that listened again too, to hear the second change',
+      20_000,
+    );
+    // Both live replicas serve the new plugin: round robin reaches each.
+    const caller = listeners[1]!.client;
+    for (let i = 0; i < 4; i++) assert.equal(textOf(await caller.callTool({ name: 'second_hi' })), 'hi from second');
+    assert.deepEqual(failures, [], 'listening again succeeded');
+  } finally {
+    running = false;
+    await Promise.all(listeners.map(async (l) => {
+      await l.subscription?.close().catch(() => {});
+      await l.client.close().catch(() => {});
+    }));
     await cluster.stop();
   }
 });
