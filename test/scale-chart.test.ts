@@ -68,7 +68,7 @@ test('the proxy Deployment: replicas, probes on /healthz and /readyz, resources,
   assert.equal(container.env.find((e: { name: string }) => e.name === 'SWITCHBOARD_CONFIG')?.value, '/config/switchboard.config.json');
   assert.deepEqual(
     container.volumeMounts.map((m: { mountPath: string }) => m.mountPath),
-    ['/config', '/plugins'],
+    ['/config', '/tmp', '/plugins'],
   );
   assert.equal(pod.volumes.find((v: { name: string }) => v.name === 'plugins').configMap.name, 'my-plugins', 'the plugins volume source is used as given');
 
