@@ -20,6 +20,7 @@ import { watchPluginDirs, type Watcher } from './plugins/watch.ts';
 import { ClientSession } from './downstream/legacy/session.ts';
 import { SessionStore } from './downstream/legacy/sessions.ts';
 import { LegacyHttp } from './downstream/legacy/http.ts';
+import { defaultReplicaId } from './downstream/legacy/session-id.ts';
 import { Router } from './downstream/router.ts';
 import { OnDemandFrontDoor } from './downstream/modern/on-demand.ts';
 import { safeExposeUri } from './downstream/to-client.ts';
@@ -202,6 +203,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     maxSessions: settings.maxSessions,
     maxSessionsPerCaller: settings.maxSessionsPerCaller,
     resumeGraceMs: settings.resumeGraceMs,
+    replicaId: settings.replicaId ?? defaultReplicaId(),
     log,
     newSession: (id, principal) => new ClientSession({ id, principal, router, serverInfo: SERVER_INFO, log, access, tracing }),
   });

@@ -73,7 +73,7 @@ test('a web page on a listed origin does the MCP handshake and calls a tool from
     await page.goto(`${listed.origin}/`);
     const done = await page.evaluate((mcp) => (window as unknown as { mcpHandshake: (url: string) => Promise<Record<string, unknown>> }).mcpHandshake(mcp), url);
     assert.equal(done.error, undefined, `the handshake from ${listed.origin}: ${JSON.stringify(done)}`);
-    assert.match(String(done.sessionId), /^[0-9a-f-]{36}$/, 'the page read Mcp-Session-Id from the response headers');
+    assert.match(String(done.sessionId), /^[A-Za-z0-9_-]+\.[0-9a-f-]{36}$/, 'the page read Mcp-Session-Id (<replicaId>.<uuid>) from the response headers');
     assert.equal(done.server, 'mcp-switchboard');
     assert.equal(done.notified, 202);
     assert.equal(done.text, 'Hello from the example MCP server!');

@@ -11,6 +11,7 @@ import type { CorsSettings } from '../http/cors.ts';
 import type { RateLimit } from '../http/limits.ts';
 import { pluginPoliciesSchema, type PluginPolicy } from './plugin-policy.ts';
 import { tracingSchema, type TracingSettings } from '../observability/tracing-settings.ts';
+import { REPLICA_ID_PATTERN } from '../downstream/legacy/session-id.ts';
 
 export interface Settings {
   port: number;
@@ -19,6 +20,11 @@ export interface Settings {
   pluginDirs: readonly string[];
   /** A client session with no traffic for this long is ended (0: never). */
   sessionIdleTimeoutMs: number;
+  /**
+   * This replica's name, the first part of every 2025 session id (`<replicaId>.<uuid>`), so a load
+   * balancer can send a session's requests to the replica that holds it; unset: the host name.
+   */
+  replicaId?: string;
   /** Most client sessions at once; past it, new ones get 503 with Retry-After. */
   maxSessions: number;
   /** Most client sessions at once of one authenticated caller; past it, 429 with Retry-After. */
@@ -118,6 +124,7 @@ export const SETTING_SCHEMAS = {
   host: z.string().min(1),
   pluginDirs: z.array(z.string().min(1)),
   sessionIdleTimeoutMs: z.number().int().min(0),
+  replicaId: z.string().regex(REPLICA_ID_PATTERN, 'must be 1 to 63 letters, digits, "_" or "-" (no dot: it ends the replica part of a session id)'),
   maxSessions: z.number().int().positive(),
   maxSessionsPerCaller: z.number().int().positive(),
   requestTimeoutMs: z.number().int().positive(),

@@ -8,12 +8,12 @@
  * session must come from the same principal (a token of another caller cannot use it).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { ClientSession } from './session.ts';
 import type { SessionStore } from './sessions.ts';
 import { SessionEventStore, exchangeScope, type Exchange } from './events.ts';
+import { newSessionId, replicaOf } from './session-id.ts';
 import type { RequestTracker } from '../../http/requests.ts';
 import { requestIdOf, sendRpcError } from '../../http/json.ts';
 import type { Logger } from '../../log.ts';
@@ -29,6 +29,8 @@ export interface LegacyHttpOptions {
   maxSessionsPerCaller: number;
   /** How long a dropped, resumable request stream waits for the client to resume before the request is cancelled. */
   resumeGraceMs: number;
+  /** This replica's id, the first part of every session id it makes (see session-id.ts). */
+  replicaId: string;
   requests: RequestTracker;
   log: Logger;
 }
@@ -53,7 +55,7 @@ export class LegacyHttp {
     if (typeof sessionId === 'string' && sessionId) {
       session = sessions.get(sessionId);
       http = session && this.#transports.get(session);
-      if (!session || !http) return sendRpcError(res, 404, -32001, 'Session not found');
+      if (!session || !http) return sendRpcError(res, 404, -32001, sessionNotFound(sessionId, this.#options.replicaId));
       if (session.principal.id !== principal.id) {
         return sendRpcError(res, 403, -32000, 'Forbidden: this session was opened by another caller; start a session of your own (initialize)', requestIdOf(body));
       }
@@ -102,7 +104,7 @@ export class LegacyHttp {
 
   async #start(principal: Principal) {
     const { sessions, log } = this.#options;
-    const id = randomUUID();
+    const id = newSessionId(this.#options.replicaId);
     const session = this.#options.newSession(id, principal);
     const events = new SessionEventStore();
     const transport = new StreamableHTTPServerTransport({
@@ -124,6 +126,18 @@ export class LegacyHttp {
     await session.connect(transport);
     return { session, http };
   }
+}
+
+/**
+ * The 404 for an unknown session, which makes a client start a new one. A session of another
+ * replica says so: the balancer sent it here because that replica stopped (or is not routed to).
+ */
+function sessionNotFound(sessionId: string, replicaId: string): string {
+  const owner = replicaOf(sessionId);
+  if (owner && owner !== replicaId) {
+    return `Session not found: it was opened on replica ${owner}, which is gone or not reachable (this is replica ${replicaId}); initialize a new session`;
+  }
+  return 'Session not found';
 }
 
 function containsInitialize(body: unknown): boolean {
