@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { ROOT, connect, startProxy, startRemoteFixture, textOf, type RunningProxy } from './helpers.ts';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
+import { createLogger } from '../core/log.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -54,7 +56,10 @@ for (const kind of ['in-process', 'remote'] as const) {
       await mkdir(join(dir, 'svc'));
       await writeFile(join(dir, 'svc', 'plugin.json'), JSON.stringify({ prefix: 'svc', remote: { url: remote.url } }));
     }
-    const proxy = await startProxy({ pluginDirs: [dir] });
+    // Logging at info (one access line per request, as in production) into a sink that keeps
+    // nothing: the tests' usual in-memory log would itself hold every line.
+    const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+    const proxy = await startProxy({ pluginDirs: [dir], log: createLogger({ level: 'info', destination: discard }) });
     const [tool, args] = remote ? ['svc_shout', { text: 'x' }] : ['example_hello_world', {}];
     try {
       // Warm up: modules, the JIT's compiled code, shared validators, connection pools.
