@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FIXTURES, ROOT, freePort, startProxy, type RunningProxy } from './helpers.ts';
-import { buildArguments } from '../core/cli/cli.ts';
+import { buildArguments } from '../core/cli/arguments.ts';
 
 const run = promisify(execFile);
 let proxy: RunningProxy;
