@@ -3,18 +3,14 @@
  * and exit codes. `npm start` and the `switchboard` command both come here.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config/config.ts';
-import { createLogger } from './log.ts';
-import { createSwitchboard } from './switchboard.ts';
 import { EXIT, commandNamed, commandsHelp, runCommand } from './cli/commands.ts';
+import { VERSION } from './cli/version.ts';
 import { SwitchboardError } from './errors.ts';
-import { Secrets } from './redact.ts';
-import { SERVER_INFO } from './switchboard.ts';
 
 const SERVE_USAGE = `switchboard [serve] [--port N] [--host H] [--plugins DIR]... [--mcp-servers FILE]... [--config FILE]
                      [--log-level L] [--log-format json|pretty]`;
 
-const USAGE = `switchboard ${SERVER_INFO.version}: one MCP endpoint for all your MCP servers
+const USAGE = `switchboard ${VERSION}: one MCP endpoint for all your MCP servers
 
 usage:
   ${SERVE_USAGE}
@@ -58,6 +54,13 @@ async function serve(argv: string[]): Promise<void> {
     process.stdout.write(SERVE_HELP);
     return;
   }
+  // The proxy is loaded only to serve: the other commands start faster without it.
+  const [{ loadConfig }, { createLogger }, { createSwitchboard }, { Secrets }] = await Promise.all([
+    import('./config/config.ts'),
+    import('./log.ts'),
+    import('./switchboard.ts'),
+    import('./redact.ts'),
+  ]);
   const config = await loadConfig({
     flags: { port: values.port, host: values.host, plugins: values.plugins, mcpServers: values['mcp-servers'], config: values.config, logLevel: values['log-level'], logFormat: values['log-format'] },
     env: process.env,
@@ -106,7 +109,7 @@ async function main(argv: string[]): Promise<number | undefined> {
       return EXIT.ok;
     case '--version':
     case '-v':
-      process.stdout.write(`${SERVER_INFO.version}\n`);
+      process.stdout.write(`${VERSION}\n`);
       return EXIT.ok;
     case undefined:
       await serve([]);

@@ -7,11 +7,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { SERVER_INFO } from '../switchboard.ts';
+import { VERSION } from './version.ts';
 import { describeNetworkError } from '../upstream/fetch.ts';
 import { EXIT, UsageError, type CliIO } from './io.ts';
 
-const CLIENT_INFO = { name: 'switchboard-cli', version: SERVER_INFO.version };
+const CLIENT_INFO = { name: 'switchboard-cli', version: VERSION };
 
 /** The default endpoint, where `switchboard serve` listens. */
 export const DEFAULT_URL = 'http://localhost:8490/mcp';
@@ -119,7 +119,7 @@ export function describeFailure(error: unknown): string {
     const said = /"message":"((?:[^"\\]|\\.)*)"/.exec(error.message)?.[1] ?? `HTTP ${error.code}`;
     return `${said.replace(/\\"/g, '"')} (pass --token or set SWITCHBOARD_TOKEN)`;
   }
-  if (error instanceof McpError) return `error ${error.code}: ${error.message.replace(/^MCP error -?\d+: /, '')}`;
+  if (error instanceof McpError) return `error ${error.code}: ${error.message.replace(/^(?:MCP error -?\d+: )+/, '')}`;
   return describeNetworkError(error);
 }
 
