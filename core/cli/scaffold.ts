@@ -19,11 +19,11 @@ import { z } from 'zod';
 import { definePlugin } from 'mcp-switchboard';
 
 export default definePlugin({
-  prefix: ${JSON.stringify(prefix)},
-  description: ${JSON.stringify(description)},
+  prefix: ${quote(prefix)},
+  description: ${quote(description)},
   // Called once per client session: state kept in here is per session.
   server: ({ log }) => {
-    const server = new McpServer({ name: ${JSON.stringify(prefix)}, version: '0.1.0' });
+    const server = new McpServer({ name: ${quote(prefix)}, version: '0.1.0' });
     server.registerTool(
       'hello',
       { description: 'Says hello to someone.', inputSchema: { name: z.string().describe('Who to greet') } },
@@ -86,6 +86,11 @@ export function remotePlugin(prefix: string, description: string, url: string): 
 export function commandPlugin(prefix: string, description: string, argv: string[]): Scaffold {
   const [command, ...args] = argv;
   return { 'plugin.json': dataManifest({ prefix, description, command: { command, ...(args.length && { args }) } }, '--command') };
+}
+
+/** `text` as a single-quoted TypeScript string, as the code of this project writes them. */
+function quote(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
 }
 
 function dataManifest(manifest: Record<string, unknown>, flag: string): string {
