@@ -20,8 +20,11 @@ export interface Result {
 export interface InstalledCli {
   /** The prefix it is installed in (a user's project: its own plugins/ goes here). */
   prefix: string;
-  /** Runs `switchboard ...args` (in `prefix` unless `cwd` says otherwise); resolves with exit code and output, never rejects. */
-  run(args: string[], options?: { cwd?: string; env?: Record<string, string> }): Promise<Result>;
+  /**
+   * Runs `switchboard ...args` (in `prefix` unless `cwd` says otherwise); resolves with exit code and output. Rejects only
+   * when it does not exit within `timeoutMs` (default 2 minutes): it hangs.
+   */
+  run(args: string[], options?: { cwd?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<Result>;
   /** `switchboard serve --port 0` (plus `args`) as a process, once it says it is serving. */
   serve(args: string[], options?: { cwd?: string }): Promise<RunningProcess>;
   remove(): Promise<void>;
@@ -51,11 +54,11 @@ export async function installCli(): Promise<InstalledCli> {
     prefix,
     async run(args, options = {}) {
       try {
-        const { stdout, stderr } = await exec(bin, args, { cwd: options.cwd ?? prefix, env: cleanEnv(options.env) });
+        const { stdout, stderr } = await exec(bin, args, { cwd: options.cwd ?? prefix, env: cleanEnv(options.env), timeout: options.timeoutMs ?? 120_000 });
         return { code: 0, stdout, stderr };
       } catch (error) {
         const e = error as { code: number; stdout: string; stderr: string };
-        if (typeof e.code !== 'number') throw error;
+        if (typeof e.code !== 'number') throw new Error(`switchboard ${args.join(' ')} did not exit (${String(e.code ?? (error as { signal?: string }).signal)})`, { cause: error });
         return { code: e.code, stdout: e.stdout, stderr: e.stderr };
       }
     },

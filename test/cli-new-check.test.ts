@@ -149,6 +149,26 @@ test('check reports every broken folder exactly as the proxy does, exit 1', asyn
   assert.match(missing.stdout, /^error\s+plugin folder no\/such\/folder: does not exist or is not a directory$/m);
 });
 
+test('check exits when done, even when a plugin leaves a timer running', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-check-'));
+  try {
+    await mkdir(join(dir, 'plugins', 'ticking'), { recursive: true });
+    await writeFile(
+      join(dir, 'plugins', 'ticking', 'index.ts'),
+      `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+setInterval(() => {}, 1000);
+export default { prefix: 'ticking', server: () => new McpServer({ name: 'ticking', version: '1.0.0' }) };
+`,
+    );
+    // A check that waited for the timer would never exit: run() rejects after timeoutMs.
+    const result = await cli.run(['check'], { cwd: dir, timeoutMs: 60_000 });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^ok\s+plugins\/ticking: in-process, prefix "ticking"$/m);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('check validates the config file and its mcpServers entries with the proxy\'s messages', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-check-'));
   try {

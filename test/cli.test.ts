@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FIXTURES, ROOT, freePort, startProxy, type RunningProxy } from './helpers.ts';
-import { installCli, type InstalledCli } from './cli-install.ts';
+import { cleanEnv, installCli, type InstalledCli } from './cli-install.ts';
 import { buildArguments, buildPromptArguments } from '../core/cli/arguments.ts';
 
 const TOKEN = 'cli-test-token-0123456789abcdef';
@@ -189,6 +189,16 @@ test('colours on request (FORCE_COLOR), never when piped or with NO_COLOR', asyn
     const off = await cli.run([command, ...args], { env: { NO_COLOR: '1' } });
     assert.doesNotMatch(off.stdout, ANSI, `${command} with NO_COLOR is plain`);
   }
+});
+
+test('colours on a terminal: the same command under a pseudo-terminal (script) is coloured', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const bin = join(cli.prefix, 'node_modules', '.bin', 'switchboard');
+  // script(1) from util-linux runs the command with a pseudo-terminal as its stdout.
+  const { stdout } = await promisify(execFile)('script', ['-qec', `${bin} list ${proxy.url}`, '/dev/null'], { cwd: cli.prefix, env: cleanEnv() });
+  assert.match(stdout, ANSI, 'list on a terminal is coloured');
+  assert.match(stdout.replace(/\x1b\[[0-9;]*m/g, ''), /^  example_hello_world  Says hello/m);
 });
 
 test('switchboard plugins prints a table, and --json the proxy\'s /readyz', async () => {
