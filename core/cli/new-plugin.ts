@@ -31,7 +31,7 @@ options:
     if (what !== 'plugin') throw new UsageError(what === undefined ? 'missing what to make: `new plugin NAME`' : `cannot make a "${what}"; \`new plugin NAME\` makes a plugin`);
     if (!name) throw new UsageError('missing NAME (the plugin\'s prefix, e.g. weather)');
     if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    if (!name || !PREFIX_PATTERN.test(name)) throw new UsageError(`NAME "${name}" is not a valid prefix: 1-32 letters, digits, "_" or "-", starting with a letter or digit`);
+    if (!PREFIX_PATTERN.test(name)) throw new UsageError(`NAME "${name}" is not a valid prefix: 1-32 letters, digits, "_" or "-", starting with a letter or digit`);
     if (values.remote !== undefined && values.command !== undefined) throw new UsageError('--remote and --command: give one of the two');
     const description = values.description ?? `The ${name} plugin.`;
     const files: Scaffold =
