@@ -17,3 +17,4 @@ export type {
 export { createSwitchboard, type Switchboard, type SwitchboardOptions } from './switchboard.ts';
 export { loadConfig, type Config } from './config/config.ts';
 export { SwitchboardError, ErrorCodes, type ErrorCode } from './errors.ts';
+export { createLogger, type Logger, type LogLevel } from './log.ts';

@@ -3,22 +3,37 @@
  * and exit codes. `npm start` and the `switchboard` command both come here.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config/config.ts';
-import { createLogger } from './log.ts';
-import { createSwitchboard } from './switchboard.ts';
-import { CLIENT_USAGE, EXIT, runClientCommand, runPluginsCommand } from './cli/cli.ts';
+import { EXIT, commandNamed, commandsHelp, runCommand } from './cli/commands.ts';
+import { VERSION } from './cli/version.ts';
 import { SwitchboardError } from './errors.ts';
-import { Secrets } from './redact.ts';
-import { SERVER_INFO } from './switchboard.ts';
 
-const USAGE = `switchboard ${SERVER_INFO.version}: one MCP endpoint for all your MCP servers
+const SERVE_USAGE = `switchboard [serve] [--port N] [--host H] [--plugins DIR]... [--mcp-servers FILE]... [--config FILE]
+                     [--log-level L] [--log-format json|pretty]`;
+
+const USAGE = `switchboard ${VERSION}: one MCP endpoint for all your MCP servers
 
 usage:
-  switchboard [serve] [--port N] [--host H] [--plugins DIR]... [--mcp-servers FILE]... [--config FILE]
-                     [--log-level L] [--log-format json|pretty]
+  ${SERVE_USAGE}
       Serves every plugin folder at http://HOST:PORT/mcp (default 0.0.0.0:8490).
-${CLIENT_USAGE}
+${commandsHelp()}
   switchboard --version | --help
+  switchboard COMMAND --help says more about each command.
+`;
+
+const SERVE_HELP = `usage: ${SERVE_USAGE}
+
+Serves every plugin folder at http://HOST:PORT/mcp (default 0.0.0.0:8490). Every flag has a
+config file key and an environment variable too (see the README's Configuration section).
+
+options:
+  -p, --port N            HTTP port (0: any free port; default 8490).
+  --host H                Interface to listen on (default 0.0.0.0).
+  --plugins DIR           Another plugin directory (repeatable), beside the config's (default ./plugins).
+  --mcp-servers FILE      Mount the mcpServers of another client's config file (repeatable).
+  -c, --config FILE       The config file (default: found in the working directory).
+  --log-level L           fatal, error, warn, info, debug, trace or silent.
+  --log-format F          json or pretty (default: pretty on a terminal, json otherwise).
+  -h, --help              This help.
 `;
 
 async function serve(argv: string[]): Promise<void> {
@@ -32,8 +47,20 @@ async function serve(argv: string[]): Promise<void> {
       config: { type: 'string', short: 'c' },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return;
+  }
+  // The proxy is loaded only to serve: the other commands start faster without it.
+  const [{ loadConfig }, { createLogger }, { createSwitchboard }, { Secrets }] = await Promise.all([
+    import('./config/config.ts'),
+    import('./log.ts'),
+    import('./switchboard.ts'),
+    import('./redact.ts'),
+  ]);
   const config = await loadConfig({
     flags: { port: values.port, host: values.host, plugins: values.plugins, mcpServers: values['mcp-servers'], config: values.config, logLevel: values['log-level'], logFormat: values['log-format'] },
     env: process.env,
@@ -72,13 +99,9 @@ async function serve(argv: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<number | undefined> {
   const [first, ...rest] = argv;
-  const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  const command = first === undefined ? undefined : commandNamed(first);
+  if (command) return runCommand(command, rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
   switch (first) {
-    case 'list':
-    case 'call':
-      return runClientCommand(first, rest, io);
-    case 'plugins':
-      return runPluginsCommand(rest, io);
     case 'help':
     case '--help':
     case '-h':
@@ -86,7 +109,7 @@ async function main(argv: string[]): Promise<number | undefined> {
       return EXIT.ok;
     case '--version':
     case '-v':
-      process.stdout.write(`${SERVER_INFO.version}\n`);
+      process.stdout.write(`${VERSION}\n`);
       return EXIT.ok;
     case undefined:
       await serve([]);
@@ -106,12 +129,18 @@ async function main(argv: string[]): Promise<number | undefined> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code !== undefined) process.exitCode = code;
+    if (code === undefined) return;
+    process.exitCode = code;
+    // `check` ran plugin code, which may leave timers or sockets open; its report is all that is left to do.
+    if (process.argv[2] === 'check') process.stdout.write('', () => process.exit(code));
   },
   (error: unknown) => {
     if (error instanceof SwitchboardError) process.stderr.write(`switchboard: ${error.message}\n`);
-    else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) process.stderr.write(`switchboard: ${error.message}\n\n${USAGE}`);
-    else process.stderr.write(`switchboard: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`switchboard serve: ${error.message}\nusage: ${SERVE_USAGE}\n(switchboard serve --help says more)\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    } else process.stderr.write(`switchboard: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = EXIT.failed;
   },
 );

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Transport } from '@modelcontextprotocol/client';
 import type { PluginPolicy } from '../core/config/plugin-policy.ts';
-import { runPluginsCommand } from '../core/cli/cli.ts';
+import { runCommand } from '../core/cli/command.ts';
+import { pluginsCommand } from '../core/cli/plugins.ts';
 import { ROOT, connect, freePort, startProcess, startProxy, startRemoteFixture, textOf, until, type RunningProcess, type RunningProxy } from './helpers.ts';
 
 const MODERN = '2026-07-28';
@@ -235,7 +236,7 @@ test('a disabled plugin is not mounted, and /readyz and `switchboard plugins` sa
   assert.equal(proxy.switchboard.registry.get('off'), undefined, 'not in the registry');
   assert.equal(readyz.status, 200, 'a disabled plugin does not hold readiness back');
   let out = '';
-  const code = await runPluginsCommand([proxy.url], { stdout: { write: (s: string) => void (out += s) }, stderr: { write: () => {} } } as never);
+  const code = await runCommand(pluginsCommand, [proxy.url], { stdout: { write: (s: string) => void (out += s) }, stderr: { write: () => {} } } as never);
   assert.equal(code, 0);
   assert.match(out, /^off\s+remote\s+disabled\s+-\s+-\s+-\s+-\s+-\s+\S*off$/m);
 });

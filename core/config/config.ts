@@ -56,7 +56,7 @@ export function envName(key: string): string {
 }
 
 export interface ConfigSources {
-  /** Command-line flags already parsed (see cli.ts). */
+  /** Command-line flags already parsed (see main.ts). */
   flags?: { port?: string; host?: string; plugins?: string[]; mcpServers?: string[]; config?: string; logLevel?: string; logFormat?: string };
   env?: Record<string, string | undefined>;
   /** Where relative paths from the environment and flags are resolved, and the config search starts. */

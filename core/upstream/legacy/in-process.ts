@@ -7,16 +7,7 @@ import { newClient, once, type ConnectOptions, type Connection } from './connect
 import { requestScope } from '../../scope.ts';
 
 export async function connectInProcess(plugin: Plugin, options: ConnectOptions): Promise<Connection> {
-  let server: McpServerLike;
-  try {
-    server = await plugin.manifest.server!({ sessionId: options.sessionId, log: plugin.log });
-    if (typeof server?.connect !== 'function') throw new Error('the factory did not return an MCP server (McpServer or Server)');
-  } catch (error) {
-    throw new SwitchboardError('SB_PLUGIN_FACTORY', `${plugin.label}: server factory failed: ${messageOf(error)}`, {
-      cause: error,
-      culprit: plugin.source.display,
-    });
-  }
+  const server = await createServer(plugin, options.sessionId);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const client = newClient(plugin, options);
   try {
@@ -37,6 +28,24 @@ export async function connectInProcess(plugin: Plugin, options: ConnectOptions):
       await server.close().catch(() => {});
     }),
   };
+}
+
+/**
+ * A server from an in-process plugin's factory for `sessionId`, or SB_PLUGIN_FACTORY saying why
+ * not (the factory threw, or returned something that is not an MCP server). `switchboard check`
+ * calls it too, so its messages are the proxy's.
+ */
+export async function createServer(plugin: Plugin, sessionId: string): Promise<McpServerLike> {
+  try {
+    const server = await plugin.manifest.server!({ sessionId, log: plugin.log });
+    if (typeof server?.connect !== 'function') throw new Error('the factory did not return an MCP server (McpServer or Server)');
+    return server;
+  } catch (error) {
+    throw new SwitchboardError('SB_PLUGIN_FACTORY', `${plugin.label}: server factory failed: ${messageOf(error)}`, {
+      cause: error,
+      culprit: plugin.source.display,
+    });
+  }
 }
 
 /**
