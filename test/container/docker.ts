@@ -110,7 +110,7 @@ export interface ReadmeCommands {
 }
 
 /**
- * Every `docker build` / `docker run` line in README.md's ```sh blocks (a line ending in `\`
+ * Every `docker build` / `docker run` (of the mcp-switchboard image) line in README.md's ```sh blocks (a line ending in `\`
  * continues on the next), split into words. The README's commands use no quotes, so splitting
  * on white space is exact; a quote makes this throw rather than guess.
  */
@@ -133,7 +133,8 @@ export function readmeDockerCommands(readme = readFileSync(join(ROOT, 'README.md
     }
     return distinct[0]!.split(' ');
   };
-  const isRun = (words: string[]) => words[1] === 'run';
+  // Runs of this project's image; other images (a tracing collector, say) are the README's business.
+  const isRun = (words: string[]) => words[1] === 'run' && words.at(-1) === 'mcp-switchboard';
   const mountsPlugins = (words: string[]) => words.some((word) => /:\/plugins(?::ro)?$/.test(word));
   const namesConfig = (words: string[]) => words.some((word) => word.startsWith('SWITCHBOARD_CONFIG='));
   return {
