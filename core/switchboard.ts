@@ -7,7 +7,6 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 import { discover, isIgnoredFolder, readFolder, type PluginFolder } from './plugins/discover.ts';
@@ -39,6 +38,7 @@ import { Metrics } from './observability/metrics.ts';
 import { AccessLog } from './observability/access-log.ts';
 import { DEFAULT_METRICS_HOST, scrapeHandler } from './http/metrics.ts';
 import { Tracing } from './observability/tracing.ts';
+import { VERSION } from './version.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 
 export interface SwitchboardOptions extends Partial<Settings> {
@@ -90,8 +90,7 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-export const SERVER_INFO: Implementation = { name: 'mcp-switchboard', version: packageJson.version };
+export const SERVER_INFO: Implementation = { name: 'mcp-switchboard', version: VERSION };
 
 /** How long the answers to requests ended by a shutdown get to reach their clients. */
 const SHUTDOWN_FLUSH_MS = 1000;
