@@ -347,6 +347,11 @@ test('tracing settings: the tracing key over OTEL_* variables, OTEL_SDK_DISABLED
   assert.equal(resolveTracing({ endpoint: 'http://tempo:4318' }, { OTEL_SDK_DISABLED: 'true' }), undefined, 'OTEL_SDK_DISABLED turns it off');
   assert.throws(() => resolveTracing({ serviceName: 'x' }, {}), /tracing\.endpoint.*not set/);
   assert.throws(() => resolveTracing(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), /OTEL_EXPORTER_OTLP_ENDPOINT.*http\(s\) URL/);
+  assert.throws(
+    () => resolveTracing(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'api-key=50%-off-s3cret' }),
+    (error: Error) => /OTEL_EXPORTER_OTLP_HEADERS: header "api-key" is not URL-encoded/.test(error.message) && !error.message.includes('s3cret'),
+    'a header value that does not decode is a config error naming the variable and header, not a bare URIError, and the value is not shown',
+  );
 
   const cwd = await mkdtemp(join(tmpdir(), 'switchboard-tracing-config-'));
   await assert.rejects(loadConfig({ cwd, env: { SWITCHBOARD_TRACING: '{"endpiont": "http://c:4318"}' } }), /unknown key "tracing\.endpiont" \(did you mean "endpoint"\?\)/);
