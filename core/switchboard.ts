@@ -9,12 +9,11 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, resolve } from 'node:path';
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
-import { discover, isIgnoredFolder, readFolder, type PluginFolder } from './plugins/discover.ts';
-import { loadManifest } from './plugins/load.ts';
-import type { PluginSource } from './plugins/plugin.ts';
+import { discover, isIgnoredFolder, readFolder } from './plugins/discover.ts';
+import { folderSource, mcpServerSources } from './plugins/sources.ts';
 import { PluginRegistry } from './plugins/registry.ts';
 import { PluginLifecycle, type PluginStatus } from './plugins/lifecycle.ts';
-import { mcpServerEntries, type McpServers } from './plugins/mcp-servers.ts';
+import type { McpServers } from './plugins/mcp-servers.ts';
 import { watchPluginDirs, type Watcher } from './plugins/watch.ts';
 import { ClientSession } from './downstream/legacy/session.ts';
 import { SessionStore } from './downstream/legacy/sessions.ts';
@@ -156,29 +155,20 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     },
   });
 
-  const folderSource = (folder: PluginFolder): { source: PluginSource; load: (version: number) => ReturnType<typeof loadManifest> } => ({
-    source: { id: folder.path, display: folder.display, description: `plugin folder ${folder.display}`, dir: folder.path },
-    load: (version) => loadManifest(folder, { version, timeoutMs: settings.loadTimeoutMs, env: options.env }),
-  });
-
+  const loadOptions = { timeoutMs: settings.loadTimeoutMs, env: options.env };
   const { folders, missing } = await discover(options.pluginDirs, options.cwd);
   for (const dir of missing) log.warn({ dir }, `plugin directory ${dir} does not exist; no plugins loaded from it`);
-  const sources = folders.map(folderSource);
-  for (const { origin, servers, expanded } of options.mcpServers ?? []) {
-    for (const entry of mcpServerEntries(servers, origin, options.env ?? {}, expanded)) {
-      for (const note of entry.notes) log.warn({ source: entry.source.display }, `${entry.source.description}: ${note}`);
-      const { manifest, error, substituted } = entry;
-      if (manifest) sources.push({ source: entry.source, load: async () => ({ manifest, substituted }) });
-      else if (error) sources.push({ source: entry.source, load: async () => Promise.reject(error) });
-    }
-  }
+  const sources = [
+    ...folders.map((folder) => folderSource(folder, loadOptions)),
+    ...mcpServerSources(options.mcpServers ?? [], options.env ?? {}, (source, text) => log.warn({ source: source.display }, text)),
+  ];
   const mounted = lifecycle.mountAll(sources);
 
   // Keep mounted plugins in step with their folders: added, changed, removed.
   const sync = async (path: string) => {
     const folder = isIgnoredFolder(basename(path)) ? undefined : await readFolder(path, options.cwd);
     if (!folder) return lifecycle.unmount(path, 'removed');
-    const { source, load } = folderSource(folder);
+    const { source, load } = folderSource(folder, loadOptions);
     await lifecycle.mount(source, load);
   };
   const watched = options.pluginDirs.map((dir) => resolve(options.cwd, dir)).filter((dir) => !missing.some((m) => resolve(options.cwd, m) === dir));
