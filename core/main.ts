@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { EXIT, commandNamed, commandsHelp, runCommand } from './cli/commands.ts';
-import { VERSION } from './cli/version.ts';
+import { VERSION } from './version.ts';
 import { SwitchboardError } from './errors.ts';
 
 const SERVE_USAGE = `switchboard [serve] [--port N] [--host H] [--plugins DIR]... [--mcp-servers FILE]... [--config FILE]

@@ -7,15 +7,13 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
-import { discover, isIgnoredFolder, readFolder, type PluginFolder } from './plugins/discover.ts';
-import { loadManifest } from './plugins/load.ts';
-import type { PluginSource } from './plugins/plugin.ts';
+import { discover, isIgnoredFolder, readFolder } from './plugins/discover.ts';
+import { folderSource, mcpServerSources } from './plugins/sources.ts';
 import { PluginRegistry } from './plugins/registry.ts';
 import { PluginLifecycle, type PluginStatus } from './plugins/lifecycle.ts';
-import { mcpServerEntries, type McpServers } from './plugins/mcp-servers.ts';
+import type { McpServers } from './plugins/mcp-servers.ts';
 import { watchPluginDirs, type Watcher } from './plugins/watch.ts';
 import { ClientSession } from './downstream/legacy/session.ts';
 import { SessionStore } from './downstream/legacy/sessions.ts';
@@ -39,6 +37,7 @@ import { Metrics } from './observability/metrics.ts';
 import { AccessLog } from './observability/access-log.ts';
 import { DEFAULT_METRICS_HOST, scrapeHandler } from './http/metrics.ts';
 import { Tracing } from './observability/tracing.ts';
+import { VERSION } from './version.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 
 export interface SwitchboardOptions extends Partial<Settings> {
@@ -90,8 +89,7 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-export const SERVER_INFO: Implementation = { name: 'mcp-switchboard', version: packageJson.version };
+export const SERVER_INFO: Implementation = { name: 'mcp-switchboard', version: VERSION };
 
 /** How long the answers to requests ended by a shutdown get to reach their clients. */
 const SHUTDOWN_FLUSH_MS = 1000;
@@ -157,29 +155,20 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     },
   });
 
-  const folderSource = (folder: PluginFolder): { source: PluginSource; load: (version: number) => ReturnType<typeof loadManifest> } => ({
-    source: { id: folder.path, display: folder.display, description: `plugin folder ${folder.display}`, dir: folder.path },
-    load: (version) => loadManifest(folder, { version, timeoutMs: settings.loadTimeoutMs, env: options.env }),
-  });
-
+  const loadOptions = { timeoutMs: settings.loadTimeoutMs, env: options.env };
   const { folders, missing } = await discover(options.pluginDirs, options.cwd);
   for (const dir of missing) log.warn({ dir }, `plugin directory ${dir} does not exist; no plugins loaded from it`);
-  const sources = folders.map(folderSource);
-  for (const { origin, servers, expanded } of options.mcpServers ?? []) {
-    for (const entry of mcpServerEntries(servers, origin, options.env ?? {}, expanded)) {
-      for (const note of entry.notes) log.warn({ source: entry.source.display }, `${entry.source.description}: ${note}`);
-      const { manifest, error, substituted } = entry;
-      if (manifest) sources.push({ source: entry.source, load: async () => ({ manifest, substituted }) });
-      else if (error) sources.push({ source: entry.source, load: async () => Promise.reject(error) });
-    }
-  }
+  const sources = [
+    ...folders.map((folder) => folderSource(folder, loadOptions)),
+    ...mcpServerSources(options.mcpServers ?? [], options.env ?? {}, (source, text) => log.warn({ source: source.display }, text)),
+  ];
   const mounted = lifecycle.mountAll(sources);
 
   // Keep mounted plugins in step with their folders: added, changed, removed.
   const sync = async (path: string) => {
     const folder = isIgnoredFolder(basename(path)) ? undefined : await readFolder(path, options.cwd);
     if (!folder) return lifecycle.unmount(path, 'removed');
-    const { source, load } = folderSource(folder);
+    const { source, load } = folderSource(folder, loadOptions);
     await lifecycle.mount(source, load);
   };
   const watched = options.pluginDirs.map((dir) => resolve(options.cwd, dir)).filter((dir) => !missing.some((m) => resolve(options.cwd, m) === dir));

@@ -267,6 +267,23 @@ test('traceparent in params._meta (the MCP semantic conventions) is the parent t
   }
 });
 
+test('a resource URI reaches a span with its query values redacted, as in the access log (a collector is no place for a key)', async () => {
+  const incoming = clientTrace();
+  const transport = new StreamableHTTPClientTransport(new URL(proxy.url), { requestInit: { headers: { traceparent: incoming.traceparent } } });
+  const reader = new Client({ name: 'uri-tracing', version: '1.0.0' }, { capabilities: {} });
+  await reader.connect(transport);
+  try {
+    await reader.readResource({ uri: 'fixture://fx/items/1?api_key=s3cret-key-value' }).catch(() => {});
+    const [server] = await spansOf(incoming.traceId, 1).then((spans) => spans.filter((span) => span.kind === SpanKind.SERVER && span.name === 'resources/read'));
+    const uri = String(server?.attributes['mcp.resource.uri']);
+    assert.ok(!uri.includes('s3cret-key-value'), `the query value is not in the span (got ${uri})`);
+    assert.match(uri, /\?api_key=\*\*\*$/, 'the key is named, its value redacted');
+  } finally {
+    await transport.terminateSession().catch(() => {});
+    await reader.close();
+  }
+});
+
 test('with tracing.endpoint set, spans are posted to the OTLP/HTTP collector at /v1/traces (flushed on close)', async () => {
   const received: Array<{ path: string; headers: IncomingHttpHeaders; body: string }> = [];
   const collector = createServer((req, res) => {
@@ -330,6 +347,11 @@ test('tracing settings: the tracing key over OTEL_* variables, OTEL_SDK_DISABLED
   assert.equal(resolveTracing({ endpoint: 'http://tempo:4318' }, { OTEL_SDK_DISABLED: 'true' }), undefined, 'OTEL_SDK_DISABLED turns it off');
   assert.throws(() => resolveTracing({ serviceName: 'x' }, {}), /tracing\.endpoint.*not set/);
   assert.throws(() => resolveTracing(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), /OTEL_EXPORTER_OTLP_ENDPOINT.*http\(s\) URL/);
+  assert.throws(
+    () => resolveTracing(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'api-key=50%-off-s3cret' }),
+    (error: Error) => /OTEL_EXPORTER_OTLP_HEADERS: header "api-key" is not URL-encoded/.test(error.message) && !error.message.includes('s3cret'),
+    'a header value that does not decode is a config error naming the variable and header, not a bare URIError, and the value is not shown',
+  );
 
   const cwd = await mkdtemp(join(tmpdir(), 'switchboard-tracing-config-'));
   await assert.rejects(loadConfig({ cwd, env: { SWITCHBOARD_TRACING: '{"endpiont": "http://c:4318"}' } }), /unknown key "tracing\.endpiont" \(did you mean "endpoint"\?\)/);

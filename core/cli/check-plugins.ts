@@ -14,9 +14,9 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../config/config.ts';
 import { DEFAULTS } from '../config/settings.ts';
 import { discover, displayPath, readFolder, type PluginFolder } from '../plugins/discover.ts';
-import { loadManifest, withTimeout, type LoadedManifest } from '../plugins/load.ts';
-import { mcpServerEntries } from '../plugins/mcp-servers.ts';
-import { Plugin, type PluginKind, type PluginSource } from '../plugins/plugin.ts';
+import { withTimeout } from '../plugins/load.ts';
+import { folderSource, mcpServerSources, type SourceToLoad } from '../plugins/sources.ts';
+import { Plugin, type PluginKind } from '../plugins/plugin.ts';
 import { PluginRegistry } from '../plugins/registry.ts';
 import { createServer } from '../upstream/legacy/in-process.ts';
 import { SwitchboardError, messageOf, type ErrorCode } from '../errors.ts';
@@ -46,8 +46,6 @@ export interface CheckReport {
   warnings: string[];
 }
 
-type Loader = () => Promise<LoadedManifest>;
-
 /** Checks the config and the plugin sources: DIRs if given (plugin folders, or directories of them), else the config's. */
 export async function checkPlugins(dirs: readonly string[], options: { configFile?: string; cwd: string; env: Record<string, string | undefined> }): Promise<CheckReport> {
   const { cwd, env } = options;
@@ -60,11 +58,8 @@ export async function checkPlugins(dirs: readonly string[], options: { configFil
     report.config.problem = problemOf(error, 'SB_CONFIG_INVALID');
   }
   const loadTimeoutMs = config?.loadTimeoutMs ?? DEFAULTS.loadTimeoutMs;
-  const sources: Array<{ source: PluginSource; load: Loader }> = [];
-  const fromFolder = (folder: PluginFolder) => ({
-    source: { id: folder.path, display: folder.display, description: `plugin folder ${folder.display}`, dir: folder.path },
-    load: () => loadManifest(folder, { timeoutMs: loadTimeoutMs, env }),
-  });
+  const sources: SourceToLoad[] = [];
+  const fromFolder = (folder: PluginFolder) => folderSource(folder, { timeoutMs: loadTimeoutMs, env });
 
   if (dirs.length) {
     for (const dir of dirs) {
@@ -80,15 +75,7 @@ export async function checkPlugins(dirs: readonly string[], options: { configFil
   } else {
     const { folders, missing } = await discover(config?.pluginDirs ?? DEFAULTS.pluginDirs, cwd);
     for (const dir of missing) report.warnings.push(`plugin directory ${displayPath(resolve(cwd, dir), cwd)} does not exist; no plugins loaded from it`);
-    sources.push(...folders.map(fromFolder));
-    for (const { origin, servers, expanded } of config?.mcpServers ?? []) {
-      for (const entry of mcpServerEntries(servers, origin, env, expanded)) {
-        for (const note of entry.notes) report.warnings.push(`${entry.source.description}: ${note}`);
-        const { manifest, error, substituted } = entry;
-        if (manifest) sources.push({ source: entry.source, load: async () => ({ manifest, substituted }) });
-        else if (error) sources.push({ source: entry.source, load: () => Promise.reject(error) });
-      }
-    }
+    sources.push(...folders.map(fromFolder), ...mcpServerSources(config?.mcpServers ?? [], env, (_source, text) => report.warnings.push(text)));
   }
 
   // In discovery order, as `serve` mounts them at start-up: the first of two folders with one prefix wins it.

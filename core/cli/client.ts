@@ -7,7 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 import { describeNetworkError } from '../upstream/fetch.ts';
 import { EXIT, UsageError, type CliIO } from './io.ts';
 

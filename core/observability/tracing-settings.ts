@@ -56,7 +56,8 @@ export function resolveTracing(given: TracingSettings | undefined, env: Record<s
       culprit: 'tracing.endpoint',
     });
   }
-  const headers = given?.headers ?? otelHeaders(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ?? env.OTEL_EXPORTER_OTLP_HEADERS);
+  const headersVariable = env.OTEL_EXPORTER_OTLP_TRACES_HEADERS !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const headers = given?.headers ?? otelHeaders(env[headersVariable], headersVariable);
   return {
     endpoint,
     serviceName: given?.serviceName ?? (env.OTEL_SERVICE_NAME?.trim() || DEFAULT_SERVICE_NAME),
@@ -80,14 +81,19 @@ function otelEndpoint(env: Record<string, string | undefined>): string | undefin
   return undefined;
 }
 
-/** OTEL_EXPORTER_OTLP_HEADERS: `name=value` pairs, comma-separated, values URL-encoded. */
-function otelHeaders(raw: string | undefined): Record<string, string> | undefined {
+/** OTEL_EXPORTER_OTLP_HEADERS (the variable `name`): `name=value` pairs, comma-separated, values URL-encoded. */
+function otelHeaders(raw: string | undefined, name: string): Record<string, string> | undefined {
   if (!raw?.trim()) return undefined;
   const headers: Record<string, string> = {};
   for (const pair of raw.split(',')) {
     const at = pair.indexOf('=');
     if (at <= 0) continue;
-    headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+    try {
+      headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      // The value is a secret (an API key): the message names the header, not what was given.
+      throw new SwitchboardError('SB_CONFIG_INVALID', `environment variable ${name}: header "${pair.slice(0, at).trim()}" is not URL-encoded (write % as %25)`, { culprit: name });
+    }
   }
   return headers;
 }

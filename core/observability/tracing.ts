@@ -22,6 +22,7 @@ import type { InboundHeaders } from '../scope.ts';
 import type { Logger } from '../log.ts';
 import { messageOf, SwitchboardError } from '../errors.ts';
 import { isListMethod } from '../catalog/lists.ts';
+import { redactUrl } from '../redact.ts';
 import { DEFAULT_SERVICE_NAME, tracesUrl, type TracingSettings } from './tracing-settings.ts';
 
 type Api = typeof import('@opentelemetry/api');
@@ -258,10 +259,14 @@ function spanName(method: string, params: Params): string {
   return (method === 'tools/call' || method === 'prompts/get') && typeof name === 'string' ? `${method} ${name}` : method;
 }
 
-/** The MCP semantic conventions' attributes of a request: its method, and the tool, prompt or resource it names. */
+/**
+ * The MCP semantic conventions' attributes of a request: its method, and the tool, prompt or
+ * resource it names. A URI's query values are redacted, as in the access log: spans leave the
+ * proxy for a collector, and a query may carry a key.
+ */
 function requestAttributes(method: string, params: Params): Record<string, string> {
   const name = typeof params?.name === 'string' ? params.name : undefined;
-  const uri = typeof params?.uri === 'string' ? params.uri : undefined;
+  const uri = typeof params?.uri === 'string' ? redactUrl(params.uri) : undefined;
   return {
     'mcp.method.name': method,
     ...(method === 'tools/call' && name !== undefined && { 'gen_ai.tool.name': name, 'gen_ai.operation.name': 'execute_tool' }),

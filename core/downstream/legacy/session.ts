@@ -43,7 +43,7 @@ export interface SessionOptions {
   serverInfo: Implementation;
   log: Logger;
   /** Where each client request is counted and logged once it ended. */
-  access?: AccessLog;
+  access: AccessLog;
   /** Each request the session serves is a SERVER span (when tracing is on). */
   tracing: Tracing;
 }
@@ -222,13 +222,10 @@ export class ClientSession implements BackendPeer {
       const params = (request.params ?? {}) as Params;
       const traced = { method: request.method, params, requestId: request.id, protocolVersion: '2025-11-25', sessionId: this.id, headers: extra.requestInfo?.headers };
       const serve = () => requestScope.run(scope, () => this.#options.tracing.serve(traced, () => this.#handle(request.method, params, { ...extra, signal: own.signal })));
-      const access = this.#options.access;
-      const handled = access
-        ? access.observe(
-            { method: request.method, era: '2025-11-25', params: request.params, principal: this.principal.id, requestId: requestIds.getStore(), sessionId: this.id, signal: own.signal },
-            serve,
-          )
-        : serve();
+      const handled = this.#options.access.observe(
+        { method: request.method, era: '2025-11-25', params: request.params, principal: this.principal.id, requestId: requestIds.getStore(), sessionId: this.id, signal: own.signal },
+        serve,
+      );
       handled.catch(() => {}); // when ended first, its own failure no longer matters
       return await Promise.race([handled, ended]);
     } finally {

@@ -40,9 +40,9 @@ export interface ModernOptions {
   /** How long clients may keep a list (`ttlMs` of list results); clients listening get `list_changed` sooner. */
   listTtlMs: number;
   /** Where each client request is counted and logged once it ended. */
-  access?: AccessLog;
+  access: AccessLog;
   /** Counts listen streams open. */
-  metrics?: Metrics;
+  metrics: Metrics;
   /** Each request is a SERVER span (when tracing is on). */
   tracing: Tracing;
 }
@@ -85,7 +85,7 @@ export class ModernFrontDoor {
       return;
     }
     const listen = body as { method?: unknown; params?: { notifications?: { resourceSubscriptions?: unknown }; _meta?: Record<string, unknown> } } | undefined;
-    if (listen?.method === 'subscriptions/listen' && this.#options.metrics) res.once('close', this.#options.metrics.listenStreamOpened());
+    if (listen?.method === 'subscriptions/listen') res.once('close', this.#options.metrics.listenStreamOpened());
     const uris = listen?.method === 'subscriptions/listen' ? listen.params?.notifications?.resourceSubscriptions : undefined;
     if (Array.isArray(uris) && uris.length) {
       // Only resources of plugins the caller may use are listened to (for it, the others do not exist).
@@ -143,12 +143,11 @@ export class ModernFrontDoor {
     const ended = new Promise<never>((_, reject) => (end = reject));
     this.#requests.add(end);
     try {
-      const access = this.#options.access;
       const requestId = requestIds.getStore();
       const start = { method: request.method, era: '2026-07-28' as const, params: request.params as Params | undefined, principal: principalOf(ctx.http?.authInfo).id, requestId, signal: ctx.mcpReq.signal };
       const traced = { method: request.method, params: request.params as Params, requestId: ctx.mcpReq.id, protocolVersion: '2026-07-28', headers: ctx.http?.req?.headers };
       const serve = () => this.#options.tracing.serve(traced, handle);
-      const handled = access ? access.observe(start, serve) : serve();
+      const handled = this.#options.access.observe(start, serve);
       handled.catch(() => {});
       return await Promise.race([handled, ended]);
     } finally {
