@@ -285,7 +285,16 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
         });
         listening.listen(port, host, () => resolve());
       });
-      if (typeof settings.metrics === 'object') metricsUrl = await listenForScrapes(settings.metrics.port, settings.metrics.host ?? DEFAULT_METRICS_HOST);
+      if (typeof settings.metrics === 'object') {
+        try {
+          metricsUrl = await listenForScrapes(settings.metrics.port, settings.metrics.host ?? DEFAULT_METRICS_HOST);
+        } catch (error) {
+          // Not half started: the proxy's own port closes again, and listen() may be tried anew.
+          server = undefined;
+          await new Promise<void>((resolve) => listening.close(() => resolve()));
+          throw error;
+        }
+      }
       const address = listening.address() as AddressInfo;
       const wildcard = host === '0.0.0.0' || host === '::';
       const url = `http://${wildcard ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/mcp`;

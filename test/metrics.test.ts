@@ -14,7 +14,10 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Transport } from '@modelcontextprotocol/client';
-import { FIXTURES, ROOT, connect, startProcess, startProxy, startRemoteFixture, textOf, until, type RunningProcess, type RunningProxy } from './helpers.ts';
+import { FIXTURES, ROOT, connect, freePort, memoryLogger, startProcess, startProxy, startRemoteFixture, textOf, until, type RunningProcess, type RunningProxy } from './helpers.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSwitchboard } from '../core/switchboard.ts';
 import { MAX_TOOLS_PER_PLUGIN, Metrics } from '../core/observability/metrics.ts';
 import { loadConfig } from '../core/config/config.ts';
 
@@ -269,6 +272,24 @@ test('metrics.port opens a scrape-only listener without auth; the proxy port the
     await split.close();
   }
   await assert.rejects(fetch(split.switchboard.metricsUrl!), 'close() closes the scrape listener too');
+});
+
+test('a scrape listener that cannot open stops listen() with an error naming the setting, and leaves no port of the proxy open', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+  const busy = (taken.address() as AddressInfo).port;
+  const switchboard = await createSwitchboard({ cwd: ROOT, pluginDirs: [join(ROOT, 'plugins')], log: memoryLogger().log, metrics: { port: busy } });
+  const port = await freePort();
+  try {
+    await assert.rejects(switchboard.listen(port, '127.0.0.1'), (error: Error) => {
+      assert.match(error.message, new RegExp(`metrics listener \\(config metrics\\.port, metrics\\.host\\)`), error.message);
+      return true;
+    });
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'the proxy port was left open after listen() failed');
+  } finally {
+    await switchboard.close();
+    await new Promise<void>((resolve) => taken.close(() => resolve()));
+  }
 });
 
 test('metrics: false serves no /metrics', async () => {
