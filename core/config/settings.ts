@@ -99,7 +99,8 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   listTimeoutMs: 5000,
   listTtlMs: 60_000,
   inputTimeoutMs: 10 * 60 * 1000,
-  pageSize: 500,
+  // One page, as a bare SDK server and FastMCP answer: many clients never follow nextCursor.
+  pageSize: 0,
   allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
   maxBodyBytes: 4 * 1024 * 1024,
   maxRequestsPerSession: 64,
