@@ -195,10 +195,22 @@ test('colours on a terminal: the same command under a pseudo-terminal (script) i
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const bin = join(cli.prefix, 'node_modules', '.bin', 'switchboard');
-  // script(1) from util-linux runs the command with a pseudo-terminal as its stdout.
-  const { stdout } = await promisify(execFile)('script', ['-qec', `${bin} list ${proxy.url}`, '/dev/null'], { cwd: cli.prefix, env: cleanEnv() });
-  assert.match(stdout, ANSI, 'list on a terminal is coloured');
-  assert.match(stdout.replace(/\x1b\[[0-9;]*m/g, ''), /^  example_hello_world  Says hello/m);
+  // script(1) from util-linux runs the command with a pseudo-terminal as its stdout. The
+  // terminal's TERM is set here: CI runners often have none, and then nothing is coloured.
+  const onTerminal = async (term: string | undefined) => {
+    const env = cleanEnv();
+    delete env.TERM;
+    if (term !== undefined) env.TERM = term;
+    return (await promisify(execFile)('script', ['-qec', `${bin} list ${proxy.url}`, '/dev/null'], { cwd: cli.prefix, env })).stdout;
+  };
+  const coloured = await onTerminal('xterm-256color');
+  assert.match(coloured, ANSI, 'list on a terminal (TERM=xterm-256color) is coloured');
+  assert.match(coloured.replace(/\x1b\[[0-9;]*m/g, ''), /^  example_hello_world  Says hello/m);
+  for (const term of ['dumb', undefined]) {
+    const plain = await onTerminal(term);
+    assert.doesNotMatch(plain, ANSI, `list on a terminal with ${term === undefined ? 'no TERM' : `TERM=${term}`} is plain`);
+    assert.match(plain, /^  example_hello_world  Says hello/m);
+  }
 });
 
 test('switchboard plugins prints a table, and --json the proxy\'s /readyz', async () => {

@@ -36,7 +36,8 @@ export interface Style {
 /**
  * Colours on a terminal, plain text when piped or redirected. `FORCE_COLOR` (anything but `0`
  * or `false`) turns them on anyway, `NO_COLOR` (any non-empty value) off, as
- * https://no-color.org and https://force-color.org ask; `TERM=dumb` is plain too.
+ * https://no-color.org and https://force-color.org ask. A terminal without `TERM`, or with
+ * `TERM=dumb`, is plain too, as Node's own colour detection and supports-color decide.
  */
 export function styleFor(stream: Output, env: Record<string, string | undefined> = {}): Style {
   const force = env.FORCE_COLOR;
@@ -45,11 +46,12 @@ export function styleFor(stream: Output, env: Record<string, string | undefined>
       ? force !== '0' && force !== 'false'
       : env.NO_COLOR !== undefined && env.NO_COLOR !== ''
         ? false
-        : stream.isTTY === true && env.TERM !== 'dumb';
+        : stream.isTTY === true && env.TERM !== undefined && env.TERM !== '' && env.TERM !== 'dumb';
   return {
     enabled,
-    // Node 20's styleText colours whatever it is given; whether to is decided here.
-    paint: (format, text) => (enabled && text !== '' ? styleText(format, text) : text),
+    // Whether to colour is decided here, once, for the stream the text goes to: styleText must not
+    // look at process.stdout again (newer Node versions would, older ones never do).
+    paint: (format, text) => (enabled && text !== '' ? styleText(format, text, { validateStream: false }) : text),
   };
 }
 
