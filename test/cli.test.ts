@@ -30,6 +30,17 @@ after(async () => {
 
 const switchboard = (...args: string[]) => cli.run(args);
 
+test('the installed package carries what runs (core, the status page, the example plugin), not the tests or the bench', async () => {
+  const { existsSync } = await import('node:fs');
+  const installed = join(cli.prefix, 'node_modules', 'mcp-switchboard');
+  for (const file of ['core/main.ts', 'core/status/page.html', 'plugins/example/index.ts', 'bin/switchboard.js', 'tsconfig.json']) {
+    assert.ok(existsSync(join(installed, file)), `npm install of the package gives ${file}`);
+  }
+  for (const folder of ['test', 'bench', 'deploy', '.ci']) {
+    assert.ok(!existsSync(join(installed, folder)), `npm install of the package does not ship ${folder}/ (package.json "files")`);
+  }
+});
+
 const addTool = {
   name: 'add',
   inputSchema: {

@@ -256,6 +256,29 @@ test('with auth on, /metrics asks for the same credentials as /mcp, and only a c
   }
 });
 
+test('/metrics on the proxy port refuses a Host or Origin that is not allowed (DNS rebinding), as /mcp does', async () => {
+  const { request } = await import('node:http');
+  const url = new URL(proxy.url.replace(/\/mcp$/, '/metrics'));
+  const get = (headers: Record<string, string>) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject).end();
+    });
+  const rebound = await get({ Host: `evil.example:${url.port}` });
+  assert.equal(rebound.status, 403, 'a page whose DNS name now points at the proxy must not read its metrics');
+  assert.match(JSON.parse(rebound.body).error.message, /^Forbidden: Host "evil\.example:\d+" is not allowed/);
+  assert.doesNotMatch(rebound.body, /switchboard_/);
+  const foreignPage = await get({ Host: url.host, Origin: 'http://evil.example' });
+  assert.equal(foreignPage.status, 403, 'a page on another site must not read the metrics');
+  const own = await get({ Host: url.host });
+  assert.equal(own.status, 200);
+  assert.match(own.body, /^switchboard_requests_total/m);
+});
+
 test('metrics.port opens a scrape-only listener without auth; the proxy port then has no /metrics', async () => {
   const token = 'scrape-test-token-0123456789';
   const split = await startProxy({ pluginDirs: [join(ROOT, 'plugins')], auth: { tokens: [{ token }] }, metrics: { port: 0 } });

@@ -108,7 +108,7 @@ export function createApp(options: HttpOptions): Koa {
 
   if (options.metrics) {
     const metrics = options.metrics;
-    router.get('/metrics', (ctx) => serveMetrics(ctx, metrics, options.auth));
+    router.get('/metrics', (ctx) => serveMetrics(ctx, metrics, options.auth, options.allowedHosts, options.cors));
   }
 
   router.all('/mcp', async (ctx) => {

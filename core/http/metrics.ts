@@ -1,8 +1,9 @@
 /**
  * `GET /metrics`, the Prometheus text exposition, served one of two ways (config `metrics`):
  *
- * - on the proxy's own port (the default), checked like `/mcp`: with authentication on, only a
- *   caller that may use every plugin reads it (the metrics name every plugin and tool, and a
+ * - on the proxy's own port (the default), checked like `/mcp`: `Host` and `Origin` against
+ *   `allowedHosts` (a page that rebound its DNS name to the proxy reads nothing), and with
+ *   authentication on, only a caller that may use every plugin reads it (the metrics name every plugin and tool, and a
  *   caller limited to some plugins never learns of the others);
  * - or on a scrape-only listener of its own (`metrics: { port, host }`, host 127.0.0.1 by
  *   default) that serves `/metrics` and nothing else, without credentials, for a Prometheus that
@@ -16,12 +17,19 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { refuse, resourceUrl } from './auth.ts';
 import { sendRpcError } from './json.ts';
+import { checkHostAndOrigin } from './host-check.ts';
+import type { CorsSettings } from './cors.ts';
 
 /** Where the scrape-only listener listens, unless the config says. */
 export const DEFAULT_METRICS_HOST = '127.0.0.1';
 
 /** The `/metrics` route of the proxy's own port: answers, or refuses a caller as `/mcp` would. */
-export async function serveMetrics(ctx: ParameterizedContext, metrics: Metrics, auth: Authenticator): Promise<void> {
+export async function serveMetrics(ctx: ParameterizedContext, metrics: Metrics, auth: Authenticator, allowedHosts: readonly string[], cors?: CorsSettings): Promise<void> {
+  const refusal = checkHostAndOrigin(ctx.get('host'), ctx.get('origin'), allowedHosts, cors);
+  if (refusal) {
+    ctx.respond = false;
+    return sendRpcError(ctx.res, 403, -32000, `Forbidden: ${refusal}`);
+  }
   if (auth.mode === 'on') {
     const authenticated = await auth.authenticate(ctx.get('authorization') || undefined);
     if (!authenticated.ok) {
