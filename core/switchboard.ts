@@ -107,7 +107,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   const auth = new Authenticator(settings.auth);
   // The collector's headers (an API key, say) never reach a log line either.
   options.secrets?.set('tracing', Object.values(settings.tracing?.headers ?? {}));
-  const tracing = await Tracing.start(settings.tracing, { version: SERVER_INFO.version, log, exporter: options.traceExporter });
+  const tracing = await Tracing.start(settings.tracing, { version: SERVER_INFO.version, log, exporter: options.traceExporter, scrub: options.secrets && ((text) => options.secrets!.scrub(text)) });
   // Inbound tokens never reach a log line or an error.
   options.secrets?.set('auth', (auth.settings?.tokens ?? []).map((entry) => entry.token));
   if (auth.mode === 'on') {

@@ -23,6 +23,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { loadConfig } from '../core/config/config.ts';
 import { createSwitchboard } from '../core/switchboard.ts';
 import { resolveTracing } from '../core/observability/tracing-settings.ts';
+import { Secrets } from '../core/redact.ts';
 import { FIXTURES, ROOT, startProcess, startProxy, startRemoteFixture, textOf, until, type RunningProcess, type RunningProxy } from './helpers.ts';
 
 const run = promisify(execFile);
@@ -31,6 +32,10 @@ let legacyBackend: RunningProcess;
 let modernBackend: RunningProcess;
 let proxy: RunningProxy;
 const exporter = new InMemorySpanExporter();
+/** A value the proxy knows as secret (as it knows tokens, manifest header values, `${VAR}` values). */
+const SECRET = 'tracing-secret-value-31337';
+const secrets = new Secrets();
+secrets.set('test', [SECRET]);
 
 before(async () => {
   [legacyBackend, modernBackend] = await Promise.all([
@@ -42,7 +47,7 @@ before(async () => {
     await mkdir(join(dir, prefix));
     await writeFile(join(dir, prefix, 'plugin.json'), JSON.stringify({ prefix, remote: { url } }));
   }
-  proxy = await startProxy({ pluginDirs: [dir, join(FIXTURES, 'plugins')], traceExporter: exporter });
+  proxy = await startProxy({ pluginDirs: [dir, join(FIXTURES, 'plugins')], traceExporter: exporter, secrets });
   assert.equal(proxy.switchboard.registry.get('mod')?.era, '2026-07-28', 'the modern fixture is spoken to in the 2026 era');
 });
 
@@ -281,6 +286,23 @@ test('a resource URI reaches a span with its query values redacted, as in the ac
   } finally {
     await transport.terminateSession().catch(() => {});
     await reader.close();
+  }
+});
+
+test('no secret reaches a span: a name carrying one, and the error message that repeats it, are scrubbed', async () => {
+  const incoming = clientTrace();
+  const client = await legacyClient({ traceparent: incoming.traceparent });
+  try {
+    const name = `fx_${SECRET}`;
+    const answer = await client.call(name).then((result) => JSON.stringify(result), (error: Error) => error.message);
+    assert.ok(answer.includes(SECRET), `the client is told about its own unknown tool (${answer})`);
+    const [server] = await spansOf(incoming.traceId, 1).then((spans) => spans.filter((span) => span.kind === SpanKind.SERVER));
+    assert.ok(server, 'the call made a SERVER span');
+    const exported = JSON.stringify({ name: server.name, attributes: server.attributes, status: server.status, events: server.events });
+    assert.ok(!exported.includes(SECRET), `a span carries the secret: ${exported}`);
+    assert.match(String(server.attributes['gen_ai.tool.name']), /^fx_\*+/, 'the name is kept, the secret in it replaced');
+  } finally {
+    await client.close();
   }
 });
 

@@ -63,6 +63,8 @@ interface Engine {
   tracer: Tracer;
   propagator: import('@opentelemetry/api').TextMapPropagator;
   provider: { forceFlush(): Promise<void>; shutdown(): Promise<void> };
+  /** Applied to every error message a span carries: spans leave the proxy, like log lines. */
+  scrub: (text: string) => string;
 }
 
 /** The span the current code runs in, and the engine that made it. */
@@ -83,6 +85,8 @@ export interface TracingStartOptions {
   log: Logger;
   /** Test-only: spans go here (each as it ends), not to a collector. */
   exporter?: SpanExporter;
+  /** Removes secret values (tokens, manifest headers, `${VAR}` values) from error messages before they go into a span. */
+  scrub?: (text: string) => string;
 }
 
 export class Tracing {
@@ -129,7 +133,7 @@ export class Tracing {
       sampler: new sdk.ParentBasedSampler({ root: ratio >= 1 ? new sdk.AlwaysOnSampler() : new sdk.TraceIdRatioBasedSampler(ratio) }),
       spanProcessors: [processor],
     });
-    return new Tracing({ api, log: options.log, destination, tracer: provider.getTracer('mcp-switchboard', options.version), propagator: new core.W3CTraceContextPropagator(), provider });
+    return new Tracing({ api, log: options.log, destination, tracer: provider.getTracer('mcp-switchboard', options.version), propagator: new core.W3CTraceContextPropagator(), provider, scrub: options.scrub ?? ((text) => text) });
   }
 
   get enabled(): boolean {
@@ -150,11 +154,11 @@ export class Tracing {
     const carrier = (name: string) => (fromMeta ? (typeof meta?.[name] === 'string' ? (meta[name] as string) : undefined) : headerOf(request.headers, name));
     const parent = engine.propagator.extract(api.ROOT_CONTEXT, undefined, { keys: () => ['traceparent', 'tracestate'], get: (_carrier, key) => carrier(key) });
     const span = engine.tracer.startSpan(
-      spanName(request.method, request.params),
+      engine.scrub(spanName(request.method, request.params)),
       {
         kind: api.SpanKind.SERVER,
         attributes: {
-          ...requestAttributes(request.method, request.params),
+          ...requestAttributes(request.method, request.params, engine.scrub),
           'mcp.protocol.version': headerOf(request.headers, 'mcp-protocol-version') ?? request.protocolVersion,
           'jsonrpc.request.id': String(request.requestId),
           ...(request.sessionId && { 'mcp.session.id': request.sessionId }),
@@ -199,11 +203,11 @@ export function traceBackendRequest<T>(plugin: TracedPlugin, method: string, par
   if (current.routed) current.span.setAttribute('switchboard.plugin', plugin.prefix);
   const remote = plugin.manifest.remote ? new URL(plugin.manifest.remote.url) : undefined;
   const span = engine.tracer.startSpan(
-    spanName(method, params),
+    engine.scrub(spanName(method, params)),
     {
       kind: api.SpanKind.CLIENT,
       attributes: {
-        ...requestAttributes(method, params),
+        ...requestAttributes(method, params, engine.scrub),
         'mcp.protocol.version': plugin.era,
         'switchboard.plugin': plugin.prefix,
         ...(remote && {
@@ -262,11 +266,12 @@ function spanName(method: string, params: Params): string {
 /**
  * The MCP semantic conventions' attributes of a request: its method, and the tool, prompt or
  * resource it names. A URI's query values are redacted, as in the access log: spans leave the
- * proxy for a collector, and a query may carry a key.
+ * proxy for a collector, and a query may carry a key. Names and URIs pass the secrets scrubber
+ * too (a client can put anything in them).
  */
-function requestAttributes(method: string, params: Params): Record<string, string> {
-  const name = typeof params?.name === 'string' ? params.name : undefined;
-  const uri = typeof params?.uri === 'string' ? redactUrl(params.uri) : undefined;
+function requestAttributes(method: string, params: Params, scrub: (text: string) => string): Record<string, string> {
+  const name = typeof params?.name === 'string' ? scrub(params.name) : undefined;
+  const uri = typeof params?.uri === 'string' ? scrub(redactUrl(params.uri)) : undefined;
   return {
     'mcp.method.name': method,
     ...(method === 'tools/call' && name !== undefined && { 'gen_ai.tool.name': name, 'gen_ai.operation.name': 'execute_tool' }),
@@ -301,7 +306,7 @@ function settle<T>(engine: Engine, span: Span, current: Active, work: () => Prom
       const code = (error as { code?: unknown } | undefined)?.code;
       if (typeof code === 'number') span.setAttributes({ 'error.type': String(code), 'rpc.response.status_code': String(code) });
       else span.setAttribute('error.type', error instanceof Error ? error.name : 'Error');
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: engine.scrub(error instanceof Error ? error.message : String(error)) });
       span.end();
       throw error;
     },
