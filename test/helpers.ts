@@ -63,10 +63,10 @@ export interface Connected {
 }
 
 /** The official SDK client, connected over streamable HTTP. `close()` ends the session with DELETE. */
-export async function connect(url: string, capabilities: ClientCapabilities = {}, setup?: (client: Client) => void): Promise<Connected> {
+export async function connect(url: string, capabilities: ClientCapabilities = {}, setup?: (client: Client) => void, fetch?: typeof globalThis.fetch): Promise<Connected> {
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities });
   setup?.(client);
-  const transport = new StreamableHTTPClientTransport(new URL(url));
+  const transport = new StreamableHTTPClientTransport(new URL(url), fetch && { fetch });
   await client.connect(transport);
   return {
     client,

@@ -71,6 +71,29 @@ test('an event stream is delivered as it arrives; aborting errors the body with 
   }
 });
 
+test('many requests at once under one signal: one listener on it (no MaxListenersExceededWarning), an abort ends them all, none left after', async () => {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning.name);
+  process.on('warning', onWarning);
+  const { url, server } = await serve(() => {}); // never answers
+  try {
+    const controller = new AbortController();
+    const pending = Array.from({ length: 50 }, () => keepAliveFetch(url, { method: 'POST', body: '{}', signal: controller.signal, redirect: 'manual' }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 1, '50 requests in progress should share one listener on their signal');
+    const reason = new Error('the backend session closed');
+    controller.abort(reason);
+    const outcomes = await Promise.allSettled(pending);
+    assert.ok(outcomes.every((outcome) => outcome.status === 'rejected' && outcome.reason === reason), 'every request is rejected with the reason');
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(warnings.filter((name) => name === 'MaxListenersExceededWarning'), [], 'Node warned of a listener leak');
+  } finally {
+    process.off('warning', onWarning);
+    await close(server);
+  }
+});
+
 test('a backend that drops the connection mid-stream errors the body, as fetch does', async () => {
   const { url, server } = await serve((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });

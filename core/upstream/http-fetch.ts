@@ -13,7 +13,9 @@
  * an aborted signal rejects, or errors the reply's body, with the signal's reason.
  *
  * Each request listens to its signal only while it runs, so a long-lived transport signal
- * (the SDK hands one to every request) keeps nothing of finished requests.
+ * (the SDK hands one to every request) keeps nothing of finished requests. The requests of one
+ * signal share one listener on it: many requests at once to a slow backend are no reason for
+ * Node's "possible EventTarget memory leak" warning (it fired at 11).
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
@@ -67,8 +69,7 @@ function send(url: URL, init: RequestInit, body: string | undefined): Promise<Re
       if (reading) reading.destroy(reason);
       request.destroy(reason);
     };
-    const release = () => signal?.removeEventListener('abort', onAbort);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const release = signal ? whenAborted(signal, onAbort) : () => {};
 
     request.on('error', (error) => {
       release();
@@ -161,4 +162,33 @@ function headersOf(reply: IncomingMessage): Headers {
 
 function abortError(reason: unknown): Error {
   return new DOMException(reason === undefined ? 'This operation was aborted' : String(reason), 'AbortError');
+}
+
+/** The requests in progress under each signal, and the one listener that aborts them. */
+const aborters = new WeakMap<AbortSignal, { requests: Set<() => void>; listener: () => void }>();
+
+/**
+ * Runs `onAbort` if `signal` aborts before the returned release is called. One listener on the
+ * signal however many requests run under it, removed when the last of them is released.
+ */
+function whenAborted(signal: AbortSignal, onAbort: () => void): () => void {
+  let entry = aborters.get(signal);
+  if (!entry) {
+    const requests = new Set<() => void>();
+    const listener = () => {
+      aborters.delete(signal);
+      for (const abort of [...requests]) abort();
+    };
+    entry = { requests, listener };
+    aborters.set(signal, entry);
+    signal.addEventListener('abort', listener, { once: true });
+  }
+  const { requests, listener } = entry;
+  const abort = () => onAbort();
+  requests.add(abort);
+  return () => {
+    if (!requests.delete(abort) || requests.size > 0) return;
+    if (aborters.get(signal)?.requests === requests) aborters.delete(signal);
+    signal.removeEventListener('abort', listener);
+  };
 }
