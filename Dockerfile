@@ -1,5 +1,5 @@
 # mcp-switchboard in a container: the proxy and the plugins in ./plugins at build time, run by
-# Node 24 with tsx (no build step), as the unprivileged `node` user.
+# Node 24 runs the TypeScript core itself (type stripping; tsx for plugins), no build step, as the unprivileged `node` user.
 #
 #   docker build -t mcp-switchboard .
 #   docker run -d --name switchboard -p 8490:8490 mcp-switchboard
@@ -62,4 +62,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
 # tini starts node directly (not npm, which does not pass SIGTERM on): core/main.ts handles
 # SIGTERM and SIGINT, closes the sessions and exits 0, so `docker stop` ends it at once.
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--import", "tsx", "core/main.ts", "serve"]
+CMD ["node", "bin/switchboard.js", "serve"]

@@ -149,7 +149,7 @@ export interface Proxy extends Running {
 }
 
 /**
- * The proxy as `node [--expose-gc --inspect=0] --import tsx core/main.ts serve --port 0 --host
+ * The proxy as `node [--expose-gc --inspect=0] bin/switchboard.js serve --port 0 --host
  * 127.0.0.1 --log-format json --plugins DIR...`, once it serves and every plugin is ready.
  * `inspect` adds `--expose-gc --inspect=0` (see inspector.ts for why the inspector).
  */
@@ -172,7 +172,9 @@ export const PROXY_SERVING = /"msg":"serving[^"]*? at (http:[^"]+)"/;
 /** Starts the proxy and resolves at its PROXY_SERVING line, before checking its plugins. */
 export function spawnProxy(options: ProxyOptions): Promise<Running> {
   const flags = [...proxyNodeOptions, ...(options.inspect ? ['--expose-gc', '--inspect=0'] : [])];
-  const args = [...flags, '--import', 'tsx', 'core/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json'];
+  // bin/switchboard.js, as `npm start` and the image run it: on a Node that strips types the core
+  // runs without tsx (core/typescript.ts).
+  const args = [...flags, 'bin/switchboard.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json'];
   for (const dir of options.pluginDirs) args.push('--plugins', dir);
   return startNode(args, PROXY_SERVING, options.env);
 }

@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: what the proxy costs and whether it gives memory back, in figures.
  *
- * Every part starts its own proxy as a real process (`node [--expose-gc --inspect=0] --import
- * tsx core/main.ts serve --port 0 --host 127.0.0.1 --log-format json --plugins DIR`), and the
+ * Every part starts its own proxy as a real process (`node [--expose-gc --inspect=0]
+ * bin/switchboard.js serve --port 0 --host 127.0.0.1 --log-format json --plugins DIR`), and the
  * servers it is compared with or forwards to, measures from outside, and stops them:
  *
  *   compare    issue 11's side-by-side rows: in-process and remote `echo` vs a bare SDK server,

@@ -1,5 +1,5 @@
 /**
- * Start-up to ready: the time from spawning the proxy (`node --import tsx core/main.ts serve`,
+ * Start-up to ready: the time from spawning the proxy (`node bin/switchboard.js serve`,
  * as users run it) to its `serving N plugin(s)` log line, which it prints once every plugin
  * source has been tried. With 50 generated in-process plugin folders (one tool each) and with
  * only the example plugin (the default `plugins/`, always searched); the median of ROUNDS

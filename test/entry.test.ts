@@ -28,6 +28,28 @@ test('npm start serves the example plugin (here on a free port)', async () => {
   }
 });
 
+test('the switchboard command reads a switchboard.config.ts that needs tsx (an enum), in a folder without a package.json, and serves its plugins', async () => {
+  // Without a package.json, Node takes a .ts file for CommonJS; the command once failed on such a
+  // config ("Unexpected reserved word"), while npm start, under the tsx CLI, read it.
+  const cwd = await mkdtemp(join(tmpdir(), 'switchboard-config-ts-'));
+  await writeFile(
+    join(cwd, 'switchboard.config.ts'),
+    `enum Folder { Example = ${JSON.stringify(join(ROOT, 'plugins'))} }\nexport default { pluginDirs: [Folder.Example], logLevel: 'info' };\n`,
+  );
+  const proxy = await startProcess(process.execPath, [join(ROOT, 'bin/switchboard.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json'], { cwd, ready: SERVING });
+  try {
+    assert.match(proxy.output(), /"msg":"configuration read"/);
+    const { client, close } = await connect(proxy.url);
+    try {
+      assert.equal(textOf(await client.callTool({ name: 'example_hello_world' })), 'Hello from the example MCP server!');
+    } finally {
+      await close();
+    }
+  } finally {
+    await proxy.stop();
+  }
+});
+
 test('PORT and HOST come from the environment; SIGTERM stops the proxy with exit code 0', async () => {
   const proxy = await startProcess(process.execPath, [join(ROOT, 'bin/switchboard.js')], {
     env: { PORT: '0', HOST: '127.0.0.1' },

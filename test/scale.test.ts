@@ -92,8 +92,11 @@ class LegacyCaller {
   answered = 0;
   reinitialized = 0;
   readonly failures: string[] = [];
+  readonly url: string;
 
-  constructor(readonly url: string) {}
+  constructor(url: string) {
+    this.url = url;
+  }
 
   async open(): Promise<void> {
     this.client = new Client({ name: 'scale-legacy', version: '1.0.0' });
@@ -140,8 +143,11 @@ class ModernCaller {
   attempted = 0;
   answered = 0;
   readonly failures: string[] = [];
+  readonly url: string;
 
-  constructor(readonly url: string) {}
+  constructor(url: string) {
+    this.url = url;
+  }
 
   async open(): Promise<void> {
     this.client = new V2Client({ name: 'scale-modern', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });

@@ -30,13 +30,15 @@ export interface Substitution {
 
 /** A variable that cannot be expanded, or a malformed `${`. The message names the key path. */
 export class ExpansionError extends Error {
-  constructor(
-    readonly path: KeyPath,
-    /** What is wrong, without the key (`environment variable X is not set (...)`). */
-    readonly problem: string,
-  ) {
+  readonly path: KeyPath;
+  /** What is wrong, without the key (`environment variable X is not set (...)`). */
+  readonly problem: string;
+
+  constructor(path: KeyPath, problem: string) {
     super(path.length ? `key "${path.join('.')}": ${problem}` : problem);
     this.name = 'ExpansionError';
+    this.path = path;
+    this.problem = problem;
   }
 }
 

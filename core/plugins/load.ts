@@ -7,19 +7,16 @@
  * environment (expand.ts) on every load, reloads included; code manifests read `process.env`
  * themselves.
  */
-import * as nodeModule from 'node:module';
+import { typeScriptLoader } from '../typescript.ts';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { basename } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DATA_ENTRIES, ENTRY_FILES, type PluginFolder } from './discover.ts';
 import { checkDataManifest, checkManifest, type PluginManifest } from './manifest.ts';
 import { SwitchboardError, messageOf } from '../errors.ts';
 import { ExpansionError, expandAll, type Env } from '../config/expand.ts';
 import { Secrets } from '../redact.ts';
 
-const appRoot = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-/** Registered once, before the first plugin's code is imported (plugins load in parallel). */
-let hooksRegistered: Promise<void> | undefined;
 
 /** The query parameter that makes a reload import a folder's code afresh (import-hooks.ts passes it on). */
 export const VERSION_PARAM = 'switchboard-v';
@@ -79,22 +76,8 @@ export async function loadManifest(folder: PluginFolder, options: LoadOptions = 
   return { manifest: checked.manifest, substituted };
 }
 
-/** `module.registerHooks` (Node 22.15+), which the Node 20 types do not know. */
-type RegisterHooks = (hooks: { resolve: typeof import('./import-hooks.ts').resolveSync }) => unknown;
-
-async function registerImportHooks(): Promise<void> {
-  const registerHooks = (nodeModule as { registerHooks?: RegisterHooks }).registerHooks;
-  if (registerHooks) {
-    const hooks = await import('./import-hooks.ts');
-    await hooks.initialize({ appRoot });
-    registerHooks({ resolve: hooks.resolveSync });
-  } else {
-    nodeModule.register(new URL('./import-hooks.ts', import.meta.url), { data: { appRoot } });
-  }
-}
-
 async function importCode(entry: string, version: number): Promise<unknown> {
-  await (hooksRegistered ??= registerImportHooks());
+  await typeScriptLoader();
   const url = pathToFileURL(entry);
   if (version > 0) url.searchParams.set(VERSION_PARAM, String(version));
   return import(url.href);

@@ -261,13 +261,17 @@ describe('docker run with the README command: the baked-in example plugin', { ti
 describe('docker run with the README plugin mount: plugins from a volume, no rebuild', { timeout: 3 * 60_000 }, () => {
   const PLUGIN_FOLDERS: Record<string, Record<string, string>> = {
     // A TypeScript in-process plugin that imports the SDK, zod and mcp-switchboard, none of
-    // which the mounted folder has: they resolve to the image's copies.
+    // which the mounted folder has: they resolve to the image's copies. It also uses what Node's
+    // own type stripping (which runs the core on the image's Node 24) cannot run: an enum, and a
+    // .ts file imported as .js, as tsc-built projects write it. tsx runs plugins.
     mounted: {
       'index.ts': `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { definePlugin } from 'mcp-switchboard';
+import { SUFFIX } from './suffix.js';
 
-const suffix: string = await Promise.resolve('!'); // top-level await: loaded as an ES module
+enum Tool { Shout = 'shout' }
+const suffix: string = await Promise.resolve(SUFFIX); // top-level await: loaded as an ES module
 
 export default definePlugin({
   prefix: 'mounted',
@@ -275,7 +279,7 @@ export default definePlugin({
   server: () => {
     const server = new McpServer({ name: 'mounted', version: '1.0.0' });
     server.registerTool(
-      'shout',
+      Tool.Shout,
       { description: 'Shouts a message', inputSchema: { message: z.string().min(1) } },
       async ({ message }) => ({ content: [{ type: 'text', text: message.toUpperCase() + suffix }] }),
     );
@@ -283,6 +287,7 @@ export default definePlugin({
   },
 });
 `,
+      'suffix.ts': `export const SUFFIX: string = '!';\n`,
     },
   };
 
