@@ -158,7 +158,7 @@ test('the image builds with the README command, as node:24-slim plus little', { 
   };
   assert.equal(config.User, 'node');
   assert.ok(config.ExposedPorts && '8490/tcp' in config.ExposedPorts, 'EXPOSE 8490');
-  assert.deepEqual(config.Cmd, ['node', '--import', 'tsx', 'core/main.ts', 'serve'], 'node itself, not npm');
+  assert.deepEqual(config.Cmd, ['node', 'bin/switchboard.js', 'serve'], 'node itself, not npm (the entry that runs the core on Node 24 type stripping)');
   assert.deepEqual(config.Entrypoint, ['/usr/bin/tini', '--'], 'tini as PID 1, to pass signals on and reap orphans');
   // (Podman 4's Docker API leaves Healthcheck out of image inspect; the health check test below
   // checks it on the running container.)
@@ -177,10 +177,10 @@ describe('docker run with the README command: the baked-in example plugin', { ti
   test('the proxy runs as the node user (uid 1000), under tini as PID 1', async () => {
     assert.equal((await docker(engine, ['exec', proxy.name, 'id', '-u'])).stdout.trim(), '1000');
     const cmdline = async (pid: number) => (await docker(engine, ['exec', proxy.name, 'cat', `/proc/${pid}/cmdline`])).stdout.split('\0').filter(Boolean);
-    assert.deepEqual(await cmdline(1), ['/usr/bin/tini', '--', 'node', '--import', 'tsx', 'core/main.ts', 'serve']);
+    assert.deepEqual(await cmdline(1), ['/usr/bin/tini', '--', 'node', 'bin/switchboard.js', 'serve']);
     const children = (await docker(engine, ['exec', proxy.name, 'cat', '/proc/1/task/1/children'])).stdout.trim().split(/\s+/).map(Number);
     assert.equal(children.length, 1, 'tini runs one process: the proxy');
-    assert.deepEqual(await cmdline(children[0]!), ['node', '--import', 'tsx', 'core/main.ts', 'serve']);
+    assert.deepEqual(await cmdline(children[0]!), ['node', 'bin/switchboard.js', 'serve']);
     for (const pid of [1, children[0]!]) {
       const status = (await docker(engine, ['exec', proxy.name, 'cat', `/proc/${pid}/status`])).stdout;
       assert.match(status, /^Uid:\s+1000\s+1000\s+1000\s+1000$/m, `process ${pid} runs as uid 1000`);
