@@ -31,8 +31,8 @@ export function typeScriptLoader(): Promise<void> {
 
 async function registerTsx(): Promise<void> {
   if ((globalThis as Record<symbol, unknown>)[DEFERRED] !== true) return;
-  // Both halves, as `node --import tsx` registers them: a .ts file in a folder without a
-  // package.json is CommonJS to Node, and tsx loads it through its require hooks.
+  // Both halves, as `node --import tsx` registers them: plugin code may require() TypeScript too
+  // (the import hooks below make plugin files ES modules, not what those files require).
   const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
   esm.register();
   cjs.register();
