@@ -13,16 +13,21 @@ import { ROOT, connect, startProcess, textOf } from './helpers.ts';
 const run = promisify(execFile);
 const SERVING = /serving \d+ plugin\(s\) at (http:\/\/[^\s"]+)/;
 
+/** What example_hello_world answers through the proxy at `url`, in a session of its own. */
+async function helloWorld(url: string): Promise<string> {
+  const { client, close } = await connect(url);
+  try {
+    return textOf(await client.callTool({ name: 'example_hello_world' }));
+  } finally {
+    await close();
+  }
+}
+
 test('npm start serves the example plugin (here on a free port)', async () => {
   const proxy = await startProcess('npm', ['start', '--', '--port', '0'], { ready: SERVING });
   try {
     assert.match(proxy.url, /^http:\/\/localhost:\d+\/mcp$/, 'the log shows the URL a user types');
-    const { client, close } = await connect(proxy.url);
-    try {
-      assert.equal(textOf(await client.callTool({ name: 'example_hello_world' })), 'Hello from the example MCP server!');
-    } finally {
-      await close();
-    }
+    assert.equal(await helloWorld(proxy.url), 'Hello from the example MCP server!');
   } finally {
     await proxy.stop();
   }
@@ -39,12 +44,7 @@ test('the switchboard command reads a switchboard.config.ts that needs tsx (an e
   const proxy = await startProcess(process.execPath, [join(ROOT, 'bin/switchboard.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json'], { cwd, ready: SERVING });
   try {
     assert.match(proxy.output(), /"msg":"configuration read"/);
-    const { client, close } = await connect(proxy.url);
-    try {
-      assert.equal(textOf(await client.callTool({ name: 'example_hello_world' })), 'Hello from the example MCP server!');
-    } finally {
-      await close();
-    }
+    assert.equal(await helloWorld(proxy.url), 'Hello from the example MCP server!');
   } finally {
     await proxy.stop();
   }
