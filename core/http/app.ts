@@ -17,7 +17,7 @@ import type { Logger } from '../log.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { ANONYMOUS, type Principal } from '../auth/principal.ts';
 import { RpcCodes } from '../errors.ts';
-import { checkHostAndOrigin } from './host-check.ts';
+import { refuseForeignHost } from './host-check.ts';
 import { eraOf } from './era.ts';
 import { METADATA_PATHS, protectedResourceMetadata, refuse, resourceUrl } from './auth.ts';
 import { corsMiddleware, type CorsSettings } from './cors.ts';
@@ -117,8 +117,7 @@ export function createApp(options: HttpOptions): Koa {
     // Every answer, refusals too, names the request id; the front doors run in it (request-id.ts).
     const requestId = requestIdFor(ctx.req.headers[REQUEST_ID_HEADER]);
     res.setHeader('X-Request-Id', requestId);
-    const refusal = checkHostAndOrigin(ctx.get('host'), ctx.get('origin'), options.allowedHosts, options.cors);
-    if (refusal) return sendRpcError(res, 403, -32000, `Forbidden: ${refusal}`);
+    if (refuseForeignHost(ctx.req, res, options.allowedHosts, options.cors)) return;
     if (options.isClosing()) return sendRpcError(res, 503, -32000, 'The proxy is shutting down', null, { 'Retry-After': '5' });
     if (!['GET', 'POST', 'DELETE'].includes(ctx.method)) {
       return sendRpcError(res, 405, -32000, `Method not allowed: ${ctx.method} (use POST, GET or DELETE)`, null, { Allow: 'GET, POST, DELETE' });

@@ -1,4 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isCorsOrigin, type CorsSettings } from './cors.ts';
+import { sendRpcError } from './json.ts';
 
 /**
  * DNS-rebinding protection: a browser page on another site can reach localhost, but its
@@ -26,6 +28,17 @@ export function checkHostAndOrigin(host: string, origin: string, allowedHosts: r
     }
   }
   return undefined;
+}
+
+/**
+ * The check above for an endpoint that answers in JSON-RPC (`/mcp`, `/metrics`): a refused
+ * request gets a 403 that says why, and true is returned (the caller answers nothing more).
+ */
+export function refuseForeignHost(req: IncomingMessage, res: ServerResponse, allowedHosts: readonly string[], cors?: CorsSettings): boolean {
+  const refusal = checkHostAndOrigin(req.headers.host ?? '', req.headers.origin ?? '', allowedHosts, cors);
+  if (!refusal) return false;
+  sendRpcError(res, 403, -32000, `Forbidden: ${refusal}`);
+  return true;
 }
 
 /** `localhost:8490` -> `localhost`, `[::1]:8490` -> `[::1]`. */

@@ -17,7 +17,7 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { refuse, resourceUrl } from './auth.ts';
 import { sendRpcError } from './json.ts';
-import { checkHostAndOrigin } from './host-check.ts';
+import { refuseForeignHost } from './host-check.ts';
 import type { CorsSettings } from './cors.ts';
 
 /** Where the scrape-only listener listens, unless the config says. */
@@ -25,10 +25,9 @@ export const DEFAULT_METRICS_HOST = '127.0.0.1';
 
 /** The `/metrics` route of the proxy's own port: answers, or refuses a caller as `/mcp` would. */
 export async function serveMetrics(ctx: ParameterizedContext, metrics: Metrics, auth: Authenticator, allowedHosts: readonly string[], cors?: CorsSettings): Promise<void> {
-  const refusal = checkHostAndOrigin(ctx.get('host'), ctx.get('origin'), allowedHosts, cors);
-  if (refusal) {
+  if (refuseForeignHost(ctx.req, ctx.res, allowedHosts, cors)) {
     ctx.respond = false;
-    return sendRpcError(ctx.res, 403, -32000, `Forbidden: ${refusal}`);
+    return;
   }
   if (auth.mode === 'on') {
     const authenticated = await auth.authenticate(ctx.get('authorization') || undefined);
