@@ -8,12 +8,12 @@
  * session must come from the same principal (a token of another caller cannot use it).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { ClientSession } from './session.ts';
 import type { SessionStore } from './sessions.ts';
 import { SessionEventStore, exchangeScope, type Exchange } from './events.ts';
 import { newSessionId, replicaOf } from './session-id.ts';
+import { NodeStreamableHttp } from './node-transport.ts';
 import type { RequestTracker } from '../../http/requests.ts';
 import { requestIdOf, sendRpcError } from '../../http/json.ts';
 import type { Logger } from '../../log.ts';
@@ -40,7 +40,7 @@ const RETRY_INTERVAL_MS = 1000;
 
 export class LegacyHttp {
   readonly #options: LegacyHttpOptions;
-  readonly #transports = new WeakMap<ClientSession, { transport: StreamableHTTPServerTransport; events: SessionEventStore }>();
+  readonly #transports = new WeakMap<ClientSession, { transport: NodeStreamableHttp; events: SessionEventStore }>();
 
   constructor(options: LegacyHttpOptions) {
     this.#options = options;
@@ -51,7 +51,7 @@ export class LegacyHttp {
     const { sessions, maxSessions, maxSessionsPerCaller, requests, resumeGraceMs } = this.#options;
     const sessionId = req.headers['mcp-session-id'];
     let session: ClientSession | undefined;
-    let http: { transport: StreamableHTTPServerTransport; events: SessionEventStore } | undefined;
+    let http: { transport: NodeStreamableHttp; events: SessionEventStore } | undefined;
     if (typeof sessionId === 'string' && sessionId) {
       session = sessions.get(sessionId);
       http = session && this.#transports.get(session);
@@ -98,7 +98,7 @@ export class LegacyHttp {
       if (exchange.streamId) events.dropped(exchange.streamId, resumeGraceMs, giveUp);
       else giveUp();
     });
-    await exchangeScope.run(exchange, () => transport.handleRequest(req, res, body));
+    await exchangeScope.run(exchange, () => transport.serve(req, res, body));
     if (!sessionId && !sessions.get(live.id)) await live.close(); // initialize was refused
   }
 
@@ -107,7 +107,7 @@ export class LegacyHttp {
     const id = newSessionId(this.#options.replicaId);
     const session = this.#options.newSession(id, principal);
     const events = new SessionEventStore();
-    const transport = new StreamableHTTPServerTransport({
+    const transport = new NodeStreamableHttp({
       sessionIdGenerator: () => id,
       eventStore: events,
       retryInterval: RETRY_INTERVAL_MS,
@@ -152,7 +152,7 @@ function requestIds(body: unknown): RequestId[] {
 }
 
 /** Tells the session's server that these requests were cancelled, as if the client had said so. */
-function cancel(transport: StreamableHTTPServerTransport, ids: RequestId[], reason: string): void {
+function cancel(transport: NodeStreamableHttp, ids: RequestId[], reason: string): void {
   for (const requestId of ids) {
     const message: JSONRPCMessage = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason } };
     transport.onmessage?.(message);
