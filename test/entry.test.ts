@@ -4,11 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, connect, startProcess, textOf } from './helpers.ts';
+import { ensureNode22 } from './node22.ts';
 
 const run = promisify(execFile);
 const SERVING = /serving \d+ plugin\(s\) at (http:\/\/[^\s"]+)/;
@@ -93,4 +94,18 @@ test('--help and --version answer without starting anything', async () => {
   assert.match(help.stdout, /switchboard call URL TOOL/);
   const version = await run(process.execPath, [join(ROOT, 'bin/switchboard.js'), '--version']);
   assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+test('on Node 22+ the command keeps the code it compiled: a second start reads it from the compile cache', { timeout: 5 * 60_000 }, async () => {
+  const node22 = ensureNode22();
+  const tmp = await mkdtemp(join(tmpdir(), 'sb-compile-cache-'));
+  // The default place (os.tmpdir()/node-compile-cache): no NODE_COMPILE_CACHE of the caller's.
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmp, TMPDIR: tmp };
+  const first = await run(node22, ['bin/switchboard.js', '--version'], { cwd: ROOT, env });
+  assert.match(first.stdout, /^\d+\.\d+\.\d+/);
+  const cached = await readdir(join(tmp, 'node-compile-cache')).catch(() => []);
+  assert.ok(cached.length > 0, `switchboard --version on Node 22 left no compile cache in ${tmp}/node-compile-cache`);
+  const second = await run(node22, ['bin/switchboard.js', '--version'], { cwd: ROOT, env: { ...env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
+  assert.match(second.stderr, /cache for (ESM )?\S+\/core\/main\.ts was accepted/, `the second start compiled core/main.ts again:\n${second.stderr.slice(0, 2000)}`);
+  await rm(tmp, { recursive: true, force: true });
 });

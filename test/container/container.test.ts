@@ -198,6 +198,12 @@ describe('docker run with the README command: the baked-in example plugin', { ti
     assert.notEqual(write.code, 0);
   });
 
+  test('the image carries the code Node compiled at build time: the proxy user reads it, nothing is compiled again', async () => {
+    const start = await docker(engine, ['exec', '-e', 'NODE_DEBUG_NATIVE=COMPILE_CACHE', proxy.name, 'node', 'bin/switchboard.js', '--version']);
+    assert.match(start.stderr, /cache for (ESM )?\S+\/app\/core\/main\.ts was accepted/, `the image's compile cache was not used:\n${start.stderr.slice(0, 2000)}`);
+    assert.match(start.stderr, /\/app\/node_modules\/zod\/\S+ was accepted/, 'dependencies are compiled again in every container');
+  });
+
   test('the CLI in the image answers too (docker exec ... bin/switchboard.js call)', async () => {
     const call = await docker(engine, ['exec', proxy.name, 'bin/switchboard.js', 'call', 'http://localhost:8490/mcp', 'example_hello_world']);
     assert.equal(call.stdout.trim(), HELLO);
