@@ -255,3 +255,62 @@ test('at warn, nothing is logged per request', async () => {
   assert.equal(requests, 3, 'the requests were served and counted');
   assert.deepEqual(written.filter((line) => line.includes('"access":true') || line.includes('tools/call')), [], 'no line per request at warn');
 });
+
+/** A destination that keeps each write it was given, as one string. */
+function writesInto(writes: string[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      writes.push(chunk.toString());
+      done();
+    },
+  });
+}
+
+test('batched lines: written together within 100 ms, at once from a warning on, and at flush()', async () => {
+  const writes: string[] = [];
+  const log = createLogger({ level: 'info', destination: writesInto(writes), batched: true });
+  log.info('one');
+  log.info('two');
+  log.child({ plugin: 'x' }).info('three');
+  assert.equal(writes.length, 0, 'info lines were written one by one, not batched');
+  await until(() => (writes.length > 0 ? true : undefined), 'the batched lines to be written', 2000);
+  assert.equal(writes.length, 1, `three lines took ${writes.length} writes`);
+  assert.deepEqual(writes[0]!.trim().split('\n').map((line) => JSON.parse(line).msg), ['one', 'two', 'three']);
+
+  log.info('four');
+  log.child({ plugin: 'x' }).warn('five');
+  assert.equal(writes.length, 2, 'a warning waited for the batch');
+  assert.deepEqual(writes[1]!.trim().split('\n').map((line) => JSON.parse(line).msg), ['four', 'five']);
+
+  log.info('six');
+  log.flush();
+  assert.equal(writes.length, 3, 'flush() left a line waiting');
+  assert.equal(JSON.parse(writes[2]!).msg, 'six');
+  log.flush();
+  assert.equal(writes.length, 3, 'an empty flush wrote something');
+
+  // 16 KiB waiting are written without waiting for the timer.
+  for (let i = 0; i < 200; i++) log.info('x'.repeat(100));
+  assert.ok(writes.length > 3, 'more than 16 KiB of lines waited for the timer');
+});
+
+test('the command writes the access line of the last call before it exits (SIGTERM right after the call)', async () => {
+  const proc = await startProcess(process.execPath, ['bin/switchboard.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json'], {
+    ready: /"msg":"serving \d+ plugin\(s\) at (http:[^"]+)"/,
+  });
+  try {
+    const client = new Client({ name: 'last-call', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(proc.url)));
+    assert.equal(textOf(await client.callTool({ name: 'example_hello_world', arguments: {} })), 'Hello from the example MCP server!');
+    process.kill(proc.child.pid!, 'SIGTERM');
+    await new Promise((resolve) => proc.child.once('exit', resolve));
+    const lines = proc.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Line);
+    assert.ok(
+      lines.some((line) => line.access === true && line.tool === 'example_hello_world'),
+      `no access line for the call among the lines the proxy wrote before exiting:\n${proc.output()}`,
+    );
+    assert.ok(lines.some((line) => /SIGTERM: shutting down/.test(String(line.msg))), 'the shutdown line is missing');
+  } finally {
+    await proc.stop();
+  }
+});
