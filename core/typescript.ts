@@ -5,14 +5,18 @@
  * The core is TypeScript that needs no transform beyond removing types (tsconfig's
  * `erasableSyntaxOnly`). Where Node strips types itself (22.18+, 24: `process.features.typescript`),
  * `bin/switchboard.js` runs the core that way and defers tsx, which costs a few hundred
- * milliseconds of start-up. Plugins and config files may use what stripping cannot run (enums,
- * parameter properties, `./x.js` meaning `./x.ts`, tsconfig paths), so tsx is registered before
- * the first of them is imported. Started any other way (`node --import tsx`, `tsx`, an embedder),
- * whoever started the process arranged TypeScript already, and only the import hooks are added.
+ * milliseconds of start-up. Plugins are then imported the same way first: most plugin code is
+ * erasable TypeScript too. A plugin that uses what stripping cannot run (enums, parameter
+ * properties, `./x.js` meaning `./x.ts`, tsconfig paths, JSX) fails to load before any of its
+ * code ran; tsx is registered then, and the plugin imported again through it, as is every
+ * plugin after it. `.ts` config files always get tsx. Started any other way (`node --import tsx`,
+ * `tsx`, an embedder), whoever started the process arranged TypeScript already, and only the
+ * import hooks are added.
  */
 import * as nodeModule from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resolveSync, initialize, stripTypesNatively } from './plugins/import-hooks.ts';
 
 /** Set on `globalThis` by bin/switchboard.js when it left tsx to this module. */
 const DEFERRED = Symbol.for('mcp-switchboard.tsx-deferred');
@@ -20,34 +24,74 @@ const DEFERRED = Symbol.for('mcp-switchboard.tsx-deferred');
 /** The package's root, which the shared packages (the SDK, zod) resolve from. */
 const appRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 
-/** Registered once, before the first plugin or config file is imported (plugins load in parallel). */
-let registering: Promise<void> | undefined;
+/** `module.registerHooks` (Node 22.15+), which the Node 20 types do not know. */
+type RegisterHooks = (hooks: { resolve: typeof resolveSync }) => unknown;
+const registerHooks = (nodeModule as { registerHooks?: RegisterHooks }).registerHooks;
+
+const deferred = () => (globalThis as Record<symbol, unknown>)[DEFERRED] === true;
+
+let hooks: Promise<void> | undefined;
+let tsx: Promise<void> | undefined;
 
 /** Resolves once TypeScript files of any kind can be imported, under the proxy's import hooks. */
-export function typeScriptLoader(): Promise<void> {
-  registering ??= registerTsx().then(registerImportHooks);
-  return registering;
+export async function typeScriptLoader(): Promise<void> {
+  await registerTsx();
+  await importHooks();
 }
 
-async function registerTsx(): Promise<void> {
-  if ((globalThis as Record<symbol, unknown>)[DEFERRED] !== true) return;
-  // Both halves, as `node --import tsx` registers them: plugin code may require() TypeScript too
-  // (the import hooks below make plugin files ES modules, not what those files require).
-  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
-  esm.register();
-  cjs.register();
-}
-
-/** `module.registerHooks` (Node 22.15+), which the Node 20 types do not know. */
-type RegisterHooks = (hooks: { resolve: typeof import('./plugins/import-hooks.ts').resolveSync }) => unknown;
-
-async function registerImportHooks(): Promise<void> {
-  const registerHooks = (nodeModule as { registerHooks?: RegisterHooks }).registerHooks;
-  if (registerHooks) {
-    const hooks = await import('./plugins/import-hooks.ts');
-    await hooks.initialize({ appRoot });
-    registerHooks({ resolve: hooks.resolveSync });
-  } else {
-    nodeModule.register(new URL('./plugins/import-hooks.ts', import.meta.url), { data: { appRoot } });
+/**
+ * Imports a plugin's code (`url`, a file URL). Where Node strips types and tsx is not registered
+ * yet, Node's own stripping is tried first; `retryUrl` is the URL to import through tsx if that
+ * fails (another URL: Node keeps a failed import's result).
+ */
+export async function importPluginCode(url: string, retryUrl: () => string): Promise<unknown> {
+  await importHooks();
+  if (!tsx && deferred() && registerHooks) {
+    stripTypesNatively(true);
+    try {
+      return await import(url);
+    } catch (error) {
+      if (!tsxMayLoad(error)) throw error;
+    }
+    await typeScriptLoader();
+    return import(retryUrl());
   }
+  await typeScriptLoader();
+  return import(url);
+}
+
+/**
+ * Whether an import failed where tsx may succeed: Node's type stripping refused the code, or a
+ * module was not found (`./x.js` for `./x.ts`, a tsconfig path), or linking failed (a
+ * type-only import without `type`). All of these happen before any of the plugin's code runs.
+ */
+function tsxMayLoad(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && /^ERR_(?:UNSUPPORTED_TYPESCRIPT_SYNTAX|INVALID_TYPESCRIPT_SYNTAX|MODULE_NOT_FOUND|UNKNOWN_FILE_EXTENSION|UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING|UNSUPPORTED_DIR_IMPORT|REQUIRE_ESM)$/.test(code)) return true;
+  return error instanceof SyntaxError;
+}
+
+function registerTsx(): Promise<void> {
+  tsx ??= (async () => {
+    if (!deferred()) return;
+    // Both halves, as `node --import tsx` registers them: plugin code may require() TypeScript too
+    // (the import hooks make plugin files ES modules, not what those files require).
+    const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+    esm.register();
+    cjs.register();
+    stripTypesNatively(false);
+  })();
+  return tsx;
+}
+
+function importHooks(): Promise<void> {
+  hooks ??= (async () => {
+    if (registerHooks) {
+      await initialize({ appRoot });
+      registerHooks({ resolve: resolveSync });
+    } else {
+      nodeModule.register(new URL('./plugins/import-hooks.ts', import.meta.url), { data: { appRoot } });
+    }
+  })();
+  return hooks;
 }

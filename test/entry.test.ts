@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -108,4 +108,76 @@ test('on Node 22+ the command keeps the code it compiled: a second start reads i
   const second = await run(node22, ['bin/switchboard.js', '--version'], { cwd: ROOT, env: { ...env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
   assert.match(second.stderr, /cache for (ESM )?\S+\/core\/main\.ts was accepted/, `the second start compiled core/main.ts again:\n${second.stderr.slice(0, 2000)}`);
   await rm(tmp, { recursive: true, force: true });
+});
+
+test('on Node 22.18+ plugins load on Node\'s own type stripping; one that needs tsx (an enum, ./x.js for x.ts) gets it, its code run once', { timeout: 5 * 60_000 }, async () => {
+  const node22 = ensureNode22();
+  const dir = await mkdtemp(join(tmpdir(), 'sb-native-plugins-'));
+  // A plugin of erasable TypeScript; its tool says whether tsx has been loaded into the process.
+  const plain = `import { createRequire } from 'node:module';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { PluginManifest } from 'mcp-switchboard';
+// tsx's CommonJS half adds a require() extension for .ts; Node's own stripping adds none.
+const tsxLoaded = (): boolean => createRequire(import.meta.url).extensions['.ts'] !== undefined;
+const manifest: PluginManifest = {
+  prefix: 'plain',
+  server: () => {
+    const server = new McpServer({ name: 'plain', version: '1.0.0' });
+    server.registerTool('tsx', { description: 'whether tsx is loaded' }, async () => ({ content: [{ type: 'text', text: String(tsxLoaded()) }] }));
+    return server;
+  },
+};
+export default manifest;
+`;
+  const fancy = `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Tone, shout } from './tone.js';
+const runs = ((globalThis as Record<string, number>).fancyRuns = ((globalThis as Record<string, number>).fancyRuns ?? 0) + 1);
+export default {
+  prefix: 'fancy',
+  server: () => {
+    const server = new McpServer({ name: 'fancy', version: '1.0.0' });
+    server.registerTool('hi', { description: 'hi' }, async () => ({ content: [{ type: 'text', text: shout('hi', Tone.Loud) + ' ' + runs }] }));
+    return server;
+  },
+};
+`;
+  const tone = `export enum Tone { Loud = '!', Calm = '.' }\nexport const shout = (text: string, tone: Tone): string => text + tone;\n`;
+  const plainOnly = join(dir, 'plain-only');
+  const both = join(dir, 'both');
+  for (const folder of [join(plainOnly, 'plain'), join(both, 'plain'), join(both, 'fancy')]) await mkdir(folder, { recursive: true });
+  await writeFile(join(plainOnly, 'plain', 'index.ts'), plain);
+  await writeFile(join(both, 'plain', 'index.ts'), plain);
+  await writeFile(join(both, 'fancy', 'index.ts'), fancy);
+  await writeFile(join(both, 'fancy', 'tone.ts'), tone);
+
+  const serve = (plugins: string) =>
+    startProcess(node22, ['bin/switchboard.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--plugins', plugins], {
+      env: { NODE_DISABLE_COMPILE_CACHE: '1' },
+      ready: /"msg":"serving \d+ plugin\(s\) at (http:[^"]+)"/,
+      timeoutMs: 60_000,
+    });
+  const callText = async (url: string, tool: string) => {
+    const session = await connect(url);
+    try {
+      return textOf(await session.client.callTool({ name: tool, arguments: {} }));
+    } finally {
+      await session.close();
+    }
+  };
+
+  const alone = await serve(plainOnly);
+  try {
+    assert.equal(await callText(alone.url, 'plain_tsx'), 'false', 'tsx was loaded although every plugin is erasable TypeScript');
+  } finally {
+    await alone.stop();
+  }
+  const mixed = await serve(both);
+  try {
+    assert.equal(await callText(mixed.url, 'fancy_hi'), 'hi! 1', 'the plugin that needs tsx did not load through it, or its code ran twice');
+    assert.equal(await callText(mixed.url, 'plain_tsx'), 'true');
+    assert.doesNotMatch(mixed.output(), /"level":[56]0/, 'the fallback to tsx logged an error');
+  } finally {
+    await mixed.stop();
+  }
+  await rm(dir, { recursive: true, force: true });
 });

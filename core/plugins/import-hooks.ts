@@ -8,7 +8,8 @@
  *    `zod` and `mcp-switchboard` always resolve to the proxy's own copies, so a plugin folder mounted from anywhere (a container volume, say) can import them
  *    without a node_modules of its own, and the process holds one SDK instance.
  * 2. TypeScript files outside any node_modules are ES modules, even in a folder with no
- *    package.json (where tsx would otherwise compile them to CommonJS and break top-level await).
+ *    package.json (where tsx would otherwise compile them to CommonJS and break top-level await;
+ *    Node's own type stripping would guess from the syntax).
  * 3. A reload imports a plugin's entry with `?switchboard-v=N`; the files it imports (outside
  *    node_modules) get the same parameter, so the whole plugin is read afresh, not only its entry.
  */
@@ -26,6 +27,13 @@ const SHARED = /^(?:@modelcontextprotocol\/(?:sdk|server|client|core|node)|zod|m
 const TYPESCRIPT = /\.(?:ts|tsx|mts)$/;
 
 let appPackage = '';
+/** Whether plugin TypeScript is left to Node's own type stripping (typescript.ts), not tsx. */
+let native = false;
+
+/** Point 2's format: TypeScript for Node to strip (22.18+, 24), or a module for tsx to compile. */
+export function stripTypesNatively(on: boolean): void {
+  native = on;
+}
 
 export async function initialize(data: { appRoot: string }): Promise<void> {
   appPackage = pathToFileURL(`${data.appRoot}/package.json`).href;
@@ -54,7 +62,7 @@ function adjust(next: ResolveResult, parentURL: string | undefined): ResolveResu
   const url = pathToFileURL(path);
   const version = versionOf(resolved.url);
   if (version) url.searchParams.set(VERSION, version);
-  return { ...resolved, url: url.href, format: 'module' };
+  return { ...resolved, url: url.href, format: native ? 'module-typescript' : 'module' };
 }
 
 const VERSION = 'switchboard-v';

@@ -7,7 +7,7 @@
  * environment (expand.ts) on every load, reloads included; code manifests read `process.env`
  * themselves.
  */
-import { typeScriptLoader } from '../typescript.ts';
+import { importPluginCode } from '../typescript.ts';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -77,10 +77,15 @@ export async function loadManifest(folder: PluginFolder, options: LoadOptions = 
 }
 
 async function importCode(entry: string, version: number): Promise<unknown> {
-  await typeScriptLoader();
   const url = pathToFileURL(entry);
   if (version > 0) url.searchParams.set(VERSION_PARAM, String(version));
-  return import(url.href);
+  // Should Node's own type stripping fail, the retry through tsx reads the plugin's files afresh.
+  const retry = () => {
+    const again = new URL(url);
+    again.searchParams.set(VERSION_PARAM, `${version}-tsx`);
+    return again.href;
+  };
+  return importPluginCode(url.href, retry);
 }
 
 async function readData(entry: string): Promise<unknown> {
