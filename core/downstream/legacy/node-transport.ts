@@ -103,7 +103,7 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
       if (res.writableNeedDrain) await drained(res);
     }
     clearTimeout(timer);
-    res.end(pending.length > 0 ? take() : undefined);
+    if (!res.destroyed) res.end(pending.length > 0 ? take() : undefined);
   } catch {
     // The body failed (the transport closed the stream abruptly): the client sees the stream end.
     res.destroy();
