@@ -22,7 +22,7 @@ export interface LoggerOptions {
   /** Secret values to replace in every line. */
   secrets?: Secrets;
   /**
-   * JSON lines written in batches (see LineBatch); whoever creates such a logger calls `flush()`
+   * Access lines written in batches (see LineBatch); whoever creates such a logger calls `flush()`
    * before the process exits. Ignored for the pretty format, which people read as it happens.
    */
   batched?: boolean;
@@ -30,6 +30,9 @@ export interface LoggerOptions {
 
 /** pino's level number for `warn`: a line at this level or above is written at once, with those before it. */
 const WARN = 40;
+
+/** An access line (access-log.ts): one per request, the only lines that wait in a batch. */
+const isAccessLine = (first: unknown): boolean => typeof first === 'object' && first !== null && (first as { access?: unknown }).access === true;
 
 /** pino-pretty is loaded only for a pretty logger: JSON logging (containers, services) starts faster without it. */
 const loadPretty = (): typeof import('pino-pretty') => createRequire(import.meta.url)('pino-pretty');
@@ -62,7 +65,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         hooks: {
           logMethod(args, write, level) {
             write.apply(this, args);
-            if (level >= WARN) batch.flush();
+            if (level >= WARN || !isAccessLine(args[0])) batch.flush();
           },
         },
       }),
@@ -77,10 +80,11 @@ const BATCH_MS = 100;
 const BATCH_CHARS = 16 * 1024;
 
 /**
- * Log lines written together rather than one write each: once 100 ms have passed since the
- * first of them, once 16 KiB are waiting, at a warning or worse (with every line before it),
- * and at `flush()`. With one access line per request, a write per line was a system call per
- * request; this is nginx's `access_log ... buffer= flush=` for every line of the proxy's.
+ * Access lines written together rather than one write each: once 100 ms have passed since the
+ * first of them, once 16 KiB are waiting, with any other line (written at once, so what people
+ * and orchestrators wait for, such as `serving`, is not held back), and at `flush()`. With one
+ * access line per request, a write per line was a system call per request; this is nginx's
+ * `access_log ... buffer= flush=`.
  */
 class LineBatch {
   readonly #out: { write(text: string): unknown };

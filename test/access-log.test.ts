@@ -266,32 +266,39 @@ function writesInto(writes: string[]): Writable {
   });
 }
 
-test('batched lines: written together within 100 ms, at once from a warning on, and at flush()', async () => {
+test('batched access lines: written together within 100 ms, with any other line, at once from a warning on, and at flush()', async () => {
   const writes: string[] = [];
   const log = createLogger({ level: 'info', destination: writesInto(writes), batched: true });
-  log.info('one');
-  log.info('two');
-  log.child({ plugin: 'x' }).info('three');
-  assert.equal(writes.length, 0, 'info lines were written one by one, not batched');
+  const access = (msg: string) => log.child({ plugin: 'x' }).info({ access: true }, msg);
+  const msgs = (write: string) => write.trim().split('\n').map((line) => JSON.parse(line).msg);
+  access('one');
+  access('two');
+  access('three');
+  assert.equal(writes.length, 0, 'access lines were written one by one, not batched');
   await until(() => (writes.length > 0 ? true : undefined), 'the batched lines to be written', 2000);
-  assert.equal(writes.length, 1, `three lines took ${writes.length} writes`);
-  assert.deepEqual(writes[0]!.trim().split('\n').map((line) => JSON.parse(line).msg), ['one', 'two', 'three']);
+  assert.equal(writes.length, 1, `three access lines took ${writes.length} writes`);
+  assert.deepEqual(msgs(writes[0]!), ['one', 'two', 'three']);
 
-  log.info('four');
-  log.child({ plugin: 'x' }).warn('five');
-  assert.equal(writes.length, 2, 'a warning waited for the batch');
-  assert.deepEqual(writes[1]!.trim().split('\n').map((line) => JSON.parse(line).msg), ['four', 'five']);
+  access('four');
+  log.info('serving 1 plugin(s)');
+  assert.equal(writes.length, 2, 'a line that is not an access line waited for the batch');
+  assert.deepEqual(msgs(writes[1]!), ['four', 'serving 1 plugin(s)']);
 
-  log.info('six');
+  access('five');
+  log.child({ plugin: 'x' }).warn('six');
+  assert.equal(writes.length, 3, 'a warning waited for the batch');
+  assert.deepEqual(msgs(writes[2]!), ['five', 'six']);
+
+  access('seven');
   log.flush();
-  assert.equal(writes.length, 3, 'flush() left a line waiting');
-  assert.equal(JSON.parse(writes[2]!).msg, 'six');
+  assert.equal(writes.length, 4, 'flush() left a line waiting');
+  assert.deepEqual(msgs(writes[3]!), ['seven']);
   log.flush();
-  assert.equal(writes.length, 3, 'an empty flush wrote something');
+  assert.equal(writes.length, 4, 'an empty flush wrote something');
 
   // 16 KiB waiting are written without waiting for the timer.
-  for (let i = 0; i < 200; i++) log.info('x'.repeat(100));
-  assert.ok(writes.length > 3, 'more than 16 KiB of lines waited for the timer');
+  for (let i = 0; i < 200; i++) access('x'.repeat(100));
+  assert.ok(writes.length > 4, 'more than 16 KiB of access lines waited for the timer');
 });
 
 test('the command writes the access line of the last call before it exits (SIGTERM right after the call)', async () => {
