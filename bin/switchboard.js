@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The `switchboard` command. The core is TypeScript run without a build step: by Node itself
 // where it strips types (22.18+, 24), with tsx otherwise, registered here. Node does not strip
-// types under node_modules, so an installed package uses tsx too. Plugins and .ts config files
-// always get tsx (core/typescript.ts registers it before the first is imported).
+// types under node_modules, so an installed package uses tsx too. There, plugins are tried on
+// type stripping first, and tsx is registered for a .ts config file or the first plugin that
+// needs it (core/typescript.ts).
 import nodeModule from 'node:module';
 
 // Node 22.1+ keeps the code it compiled on disk (os.tmpdir()/node-compile-cache, or

@@ -68,7 +68,7 @@ async function serve(argv: string[]): Promise<void> {
   });
   const secrets = new Secrets();
   const log = createLogger({ level: config.logLevel, format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'), secrets, batched: true });
-  // JSON lines are written in batches (core/log.ts): what is waiting goes out before the process ends.
+  // Access lines are written in batches (core/log.ts): what is waiting goes out before the process ends.
   process.on('exit', () => log.flush());
   if (config.configFile) log.info({ file: config.configFile }, 'configuration read');
   const switchboard = await createSwitchboard({ ...config, cwd: process.cwd(), env: process.env, log, secrets });
