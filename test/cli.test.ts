@@ -156,7 +156,8 @@ test('switchboard read prints a resource\'s text; --json the whole result; an un
   const unknown = await switchboard('read', proxy.url, 'fixture://fx/nothing-here');
   assert.equal(unknown.code, 1);
   assert.equal(unknown.stdout, '');
-  assert.match(unknown.stderr, /^switchboard read: error -?\d+: Resource \S*nothing-here not found$/m);
+  // The URI the client asked for, not the backend's own (fixture://nothing-here).
+  assert.match(unknown.stderr, /^switchboard read: error -?\d+: Resource fixture:\/\/fx\/nothing-here not found$/m);
 });
 
 test('every client command sends --header (and --token); without them a guarded proxy refuses, exit 1', async () => {

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { McpError, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Client as V2Client, StreamableHTTPClientTransport as V2Transport } from '@modelcontextprotocol/client';
 import { FIXTURES, ROOT, connect, startProxy, textOf, type RunningProxy } from './helpers.ts';
 import { SAFE_NAME } from '../core/catalog/namespace.ts';
 
@@ -162,6 +163,31 @@ test('prompts, resources and resource templates are namespaced and work', async 
     assert.deepEqual(item.contents, [{ uri: 'fixture://fx/items/42', text: 'item 42' }]);
   } finally {
     await close();
+  }
+});
+
+test("a backend's error about an unknown resource names the URI the client asked for, in both eras", async () => {
+  const exposed = 'fixture://fx/items-gone';
+  const legacy = await connect(proxy.url);
+  try {
+    await assert.rejects(legacy.client.readResource({ uri: exposed }), (error: McpError) => {
+      assert.match(error.message, /Resource fixture:\/\/fx\/items-gone not found/, `a 2025 client was told: ${error.message}`);
+      assert.doesNotMatch(error.message, /fixture:\/\/items-gone/, 'the backend\'s own URI reached the client');
+      return true;
+    });
+  } finally {
+    await legacy.close();
+  }
+  const modern = new V2Client({ name: 'v2-read', version: '1.0.0' }, { capabilities: {}, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  await modern.connect(new V2Transport(new URL(proxy.url)));
+  try {
+    await assert.rejects(modern.readResource({ uri: exposed }), (error: Error & { data?: { uri?: string } }) => {
+      assert.match(error.message, /Resource fixture:\/\/fx\/items-gone not found/, `a 2026 client was told: ${error.message}`);
+      if (error.data?.uri !== undefined) assert.equal(error.data.uri, exposed);
+      return true;
+    });
+  } finally {
+    await modern.close();
   }
 });
 

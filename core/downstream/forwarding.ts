@@ -1,7 +1,7 @@
 /**
  * What both eras check and rewrite when forwarding a request: a tool or prompt request names its
- * item and gives its arguments as an object; the contents of a read carry the URIs the client
- * used, not the backend's.
+ * item and gives its arguments as an object; the contents of a read, and a backend's error about
+ * the URI, carry the URIs the client used, not the backend's.
  */
 import type { Result } from '@modelcontextprotocol/sdk/types.js';
 import type { Plugin } from '../plugins/plugin.ts';
@@ -27,6 +27,18 @@ export function contentsToClient(plugin: Plugin, result: Result, uri: string, ex
       typeof content.uri === 'string' ? { ...content, uri: content.uri === uri ? exposed : safeExposeUri(plugin.namespace, content.uri) } : content,
     ),
   };
+}
+
+/**
+ * A backend's error about `uri` as the client should read it: the URI the client used in place of
+ * the backend's, in the message ("Resource docs://intro not found") and in `data.uri`.
+ */
+export function uriErrorToClient(error: unknown, uri: string, exposed: string): unknown {
+  if (!(error instanceof RpcError) || uri === exposed) return error;
+  const data = isPlainObject(error.data) && error.data.uri === uri ? { ...error.data, uri: exposed } : error.data;
+  const message = error.message.split(uri).join(exposed);
+  if (message === error.message && data === error.data) return error;
+  return new RpcError(error.code, message, data);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -29,7 +29,7 @@ import type { Logger } from '../../log.ts';
 import type { Router } from '../router.ts';
 import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts';
 import { hiddenByPolicy, toClient } from '../to-client.ts';
-import { checkNamedParams, contentsToClient } from '../forwarding.ts';
+import { checkNamedParams, contentsToClient, uriErrorToClient } from '../forwarding.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { AccessLog } from '../../observability/access-log.ts';
 import { requestIds } from '../../observability/request-id.ts';
@@ -310,7 +310,9 @@ export class ClientSession implements BackendPeer {
     const exposed = params.uri;
     if (typeof exposed !== 'string') throw new RpcError(RpcCodes.InvalidParams, `${method}: "uri" must be a string`);
     const { backend, uri } = this.#router.routeUri(exposed, this);
-    const result = await this.#request(backend, method, { ...params, uri }, extra);
+    const result = await this.#request(backend, method, { ...params, uri }, extra).catch((error: unknown) => {
+      throw uriErrorToClient(error, uri, exposed);
+    });
     // Contents carry the URI they were read from: give the client its own spelling back.
     return method === 'resources/read' ? contentsToClient(backend.plugin, result, uri, exposed) : result;
   }

@@ -16,7 +16,7 @@ import { LIST_METHOD } from '../../catalog/lists.ts';
 import type { SharedBackends } from '../../upstream/legacy/shared.ts';
 import type { BackendLink } from '../../upstream/link.ts';
 import { advertisedCapabilities, combinedInstructions } from '../capabilities.ts';
-import { checkNamedParams, contentsToClient } from '../forwarding.ts';
+import { checkNamedParams, contentsToClient, uriErrorToClient } from '../forwarding.ts';
 import { StatelessCalls, forwarded } from './calls.ts';
 import { ListenSubscriptions } from './listen.ts';
 import { authInfoFor, backendsFor, capabilitiesOf, principalOf, type Envelope } from './clients.ts';
@@ -178,7 +178,9 @@ export class ModernFrontDoor {
       throw error;
     }
     const { backend, uri } = route;
-    const result = await this.#calls.forward(backend, 'resources/read', { ...forwarded(params, ctx), uri }, ctx);
+    const result = await this.#calls.forward(backend, 'resources/read', { ...forwarded(params, ctx), uri }, ctx).catch((error: unknown) => {
+      throw uriErrorToClient(error, uri, exposed);
+    });
     return contentsToClient(backend.plugin, result, uri, exposed);
   }
 
