@@ -14,11 +14,11 @@ import { ensureNode22 } from './node22.ts';
 const run = promisify(execFile);
 const SERVING = /serving \d+ plugin\(s\) at (http:\/\/[^\s"]+)/;
 
-/** What example_hello_world answers through the proxy at `url`, in a session of its own. */
-async function helloWorld(url: string): Promise<string> {
+/** What `tool` (by default example_hello_world) answers through the proxy at `url`, in a session of its own. */
+async function callText(url: string, tool = 'example_hello_world'): Promise<string> {
   const { client, close } = await connect(url);
   try {
-    return textOf(await client.callTool({ name: 'example_hello_world' }));
+    return textOf(await client.callTool({ name: tool, arguments: {} }));
   } finally {
     await close();
   }
@@ -28,7 +28,7 @@ test('npm start serves the example plugin (here on a free port)', async () => {
   const proxy = await startProcess('npm', ['start', '--', '--port', '0'], { ready: SERVING });
   try {
     assert.match(proxy.url, /^http:\/\/localhost:\d+\/mcp$/, 'the log shows the URL a user types');
-    assert.equal(await helloWorld(proxy.url), 'Hello from the example MCP server!');
+    assert.equal(await callText(proxy.url), 'Hello from the example MCP server!');
   } finally {
     await proxy.stop();
   }
@@ -45,7 +45,7 @@ test('the switchboard command reads a switchboard.config.ts that needs tsx (an e
   const proxy = await startProcess(process.execPath, [join(ROOT, 'bin/switchboard.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json'], { cwd, ready: SERVING });
   try {
     assert.match(proxy.output(), /"msg":"configuration read"/);
-    assert.equal(await helloWorld(proxy.url), 'Hello from the example MCP server!');
+    assert.equal(await callText(proxy.url), 'Hello from the example MCP server!');
   } finally {
     await proxy.stop();
   }
@@ -153,17 +153,9 @@ export default {
   const serve = (plugins: string) =>
     startProcess(node22, ['bin/switchboard.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--plugins', plugins], {
       env: { NODE_DISABLE_COMPILE_CACHE: '1' },
-      ready: /"msg":"serving \d+ plugin\(s\) at (http:[^"]+)"/,
+      ready: SERVING,
       timeoutMs: 60_000,
     });
-  const callText = async (url: string, tool: string) => {
-    const session = await connect(url);
-    try {
-      return textOf(await session.client.callTool({ name: tool, arguments: {} }));
-    } finally {
-      await session.close();
-    }
-  };
 
   const alone = await serve(plainOnly);
   try {
