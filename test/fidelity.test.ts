@@ -333,6 +333,42 @@ test("a backend request travels on the stream of the client request it belongs t
   }
 });
 
+test('a quick answer comes as plain JSON; an answer with progress on its way comes as an event stream that starts with an event id to resume from', async () => {
+  const { transport, close } = await connect(proxy.url, FULL, answering);
+  const call = (id: string, args: Record<string, unknown>, prefix: string) =>
+    fetch(proxy.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-session-id': transport.sessionId!,
+        'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: `${prefix}_count_to`, arguments: args, _meta: { progressToken: id } } }),
+    });
+  try {
+    for (const prefix of ['fid', 'remote']) {
+      await call(`open-${prefix}`, { n: 0 }, prefix).then((response) => response.text()); // opens the session's backend connection, which may take longer than a quick answer
+      const quick = await call(`quick-${prefix}`, { n: 0 }, prefix);
+      assert.equal(quick.headers.get('content-type'), 'application/json', `an answer of ${prefix} ready at once should come as JSON, not a stream`);
+      const answer = await quick.json();
+      assert.equal(answer.id, `quick-${prefix}`);
+      assert.equal(textOf(answer.result), 'counted to 0');
+
+      const slow = await call(`slow-${prefix}`, { n: 2, delayMs: 30 }, prefix);
+      assert.equal(slow.headers.get('content-type'), 'text/event-stream', `an answer of ${prefix} with progress first should come as a stream`);
+      const events = (await slow.text()).split('\n\n').filter(Boolean);
+      assert.match(events[0]!, /^id: \S+\nretry: \d+\ndata: $/, 'the stream opens with a priming event (an id, no data)');
+      assert.deepEqual(
+        events.slice(1).map((event) => JSON.parse(event.slice(event.indexOf('data: ') + 6))).map((m) => m.method ?? `answer ${m.id}`),
+        ['notifications/progress', 'notifications/progress', `answer slow-${prefix}`],
+      );
+    }
+  } finally {
+    await close();
+  }
+});
+
 test('the proxy advertises what its backends offer: logging, completions, subscriptions', async () => {
   const { client, close } = await connect(proxy.url, FULL, answering);
   try {

@@ -170,3 +170,111 @@ test("an idle kept-alive connection is closed by the proxy before the backend's 
     await close(server);
   }
 });
+
+/** SSE as SDK servers write it: a priming event (an id, no data), then messages. */
+const PRIMING = 'id: p1\nretry: 1000\ndata: \n\n';
+const event = (message: unknown, id: string) => `event: message\nid: ${id}\ndata: ${JSON.stringify(message)}\n\n`;
+const ANSWER = { jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'héllo' }] } };
+
+test("a POST's event stream that is only a priming event and the answer is handed over as that answer in JSON, whatever the chunks", async () => {
+  const { url, server } = await serve((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'mcp-session-id': 's1' });
+    const text = Buffer.from(PRIMING + event(ANSWER, 'e2'));
+    // Split inside the two-byte "é", and the answer's end separately: the reader must not care where chunks end.
+    const cut = text.indexOf(Buffer.from('é')) + 1;
+    res.write(text.subarray(0, cut));
+    setTimeout(() => res.end(text.subarray(cut)), 5);
+  });
+  try {
+    const response = await keepAliveFetch(url, { method: 'POST', body: '{}', redirect: 'manual' });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'application/json', 'the answer alone should come as JSON');
+    assert.equal(response.headers.get('mcp-session-id'), 's1', 'the backend\'s other headers stay');
+    assert.deepEqual(await response.json(), ANSWER);
+  } finally {
+    await close(server);
+  }
+});
+
+test("a POST's event stream with news before the answer (progress) is handed over as a stream at once, not when the answer comes", async () => {
+  let answer!: () => void;
+  const { url, server } = await serve((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(PRIMING + event({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } }, 'e2'));
+    answer = () => res.end(event(ANSWER, 'e3'));
+  });
+  try {
+    const response = await keepAliveFetch(url, { method: 'POST', body: '{}', redirect: 'manual' });
+    assert.equal(response.headers.get('content-type'), 'text/event-stream');
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('notifications/progress')) text += (await reader.read()).value;
+    assert.ok(text.startsWith(PRIMING), 'the priming event comes first, so the client can resume');
+    answer();
+    for (let next = await reader.read(); !next.done; next = await reader.read()) text += next.value;
+    assert.ok(text.endsWith(event(ANSWER, 'e3')));
+  } finally {
+    await close(server);
+  }
+});
+
+test("a POST's event stream that ends without an answer (SSE polling) or drops after its priming event keeps its event id for the client's resumption", async () => {
+  const { url, server } = await serve((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    if (req.url?.endsWith('?drop')) res.write(PRIMING, () => setTimeout(() => res.socket?.destroy(), 20));
+    else res.end(PRIMING);
+  });
+  try {
+    const polled = await keepAliveFetch(url, { method: 'POST', body: '{}', redirect: 'manual' });
+    assert.equal(polled.headers.get('content-type'), 'text/event-stream');
+    assert.equal(await polled.text(), PRIMING);
+
+    const dropped = await keepAliveFetch(`${url}?drop`, { method: 'POST', body: '{}', redirect: 'manual' });
+    const reader = dropped.body!.pipeThrough(new TextDecoderStream()).getReader();
+    assert.equal((await reader.read()).value, PRIMING, 'the priming event (the id to resume from) before the error');
+    await assert.rejects(reader.read(), TypeError);
+  } finally {
+    await close(server);
+  }
+});
+
+test("a POST's event stream kept open after its answer is handed over as a stream soon after, not held until it ends", async () => {
+  let end!: () => void;
+  const { url, server } = await serve((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(PRIMING + event(ANSWER, 'e2'));
+    end = () => res.end();
+  });
+  try {
+    const response = await keepAliveFetch(url, { method: 'POST', body: '{}', redirect: 'manual' });
+    assert.equal(response.headers.get('content-type'), 'text/event-stream');
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    assert.equal((await reader.read()).value, PRIMING + event(ANSWER, 'e2'));
+    end();
+    assert.equal((await reader.read()).done, true);
+  } finally {
+    await close(server);
+  }
+});
+
+test('aborting while a POST\'s event stream is read before it is handed over rejects with the reason and ends the request', async () => {
+  let ended!: () => void;
+  const requestEnded = new Promise<void>((resolve) => (ended = resolve));
+  const { url, server } = await serve((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(PRIMING); // a long call: nothing but the priming event yet
+    req.on('close', ended);
+  });
+  try {
+    const controller = new AbortController();
+    const pending = keepAliveFetch(url, { method: 'POST', body: '{}', signal: controller.signal, redirect: 'manual' });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const reason = new Error('the backend session closed');
+    controller.abort(reason);
+    await assert.rejects(pending, (error) => error === reason);
+    await requestEnded;
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+  } finally {
+    await close(server);
+  }
+});

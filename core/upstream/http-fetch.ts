@@ -5,7 +5,9 @@
  * without the WHATWG fetch machinery in between: no Request object, no web stream for the request
  * body, no stream at all for a reply that is not an event stream (it is read whole, as the SDK
  * reads a JSON reply whole anyway). Under load that machinery was the largest cost of a
- * forwarded call (issue 11's profiles: undici's `writeIterable`, `makeTransferable`).
+ * forwarded call (issue 11's profiles: undici's `writeIterable`, `makeTransferable`). An event
+ * stream in answer to a POST is read until it shows what it is: one that holds nothing but the
+ * answer is handed over as that answer in JSON (answer-stream.ts).
  *
  * Anything else (a body that is not a string, `redirect: 'follow'`, a URL that is not http or
  * https) goes to the global fetch (with a signal of its own: see sdk-workarounds.ts). What the caller sees is fetch's contract: a
@@ -20,6 +22,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { fetchWithOwnSignal } from '../sdk-workarounds.ts';
+import { settleEventStream } from './answer-stream.ts';
 
 /**
  * Connections to backends, kept open between requests. An idle one is closed by us before the
@@ -62,6 +65,8 @@ function send(url: URL, init: RequestInit, body: string | undefined): Promise<Re
   return new Promise<Response>((resolve, reject) => {
     const request = (url.protocol === 'https:' ? https : http).request(url, { method: init.method ?? 'GET', headers, agent: agents[url.protocol as 'http:'] });
     let settled = false;
+    /** The reply is being read before it is handed over (an event stream: see answer-stream.ts); its own outcome settles. */
+    let holding = false;
     let reading: IncomingMessage | undefined;
     // Until the reply is read (or its body stream ends), an abort ends the request, and errors the reply's body with the signal's reason.
     const onAbort = () => {
@@ -72,6 +77,7 @@ function send(url: URL, init: RequestInit, body: string | undefined): Promise<Re
     const release = signal ? whenAborted(signal, onAbort) : () => {};
 
     request.on('error', (error) => {
+      if (holding) return;
       release();
       if (settled) return;
       settled = true;
@@ -93,8 +99,24 @@ function send(url: URL, init: RequestInit, body: string | undefined): Promise<Re
         return resolve(new Response(null, meta));
       }
       if (/^text\/event-stream/i.test(reply.headers['content-type'] ?? '')) {
-        settled = true;
-        return resolve(new Response(streamOf(reply, signal, release), meta));
+        if (init.method !== 'POST') {
+          settled = true;
+          return resolve(new Response(streamOf(reply, signal, release), meta));
+        }
+        // A request's stream: its answer alone is handed over as JSON (see answer-stream.ts).
+        holding = true;
+        return settleEventStream(reply, (outcome) => {
+          settled = true;
+          if (outcome.kind === 'answer') {
+            release();
+            meta.headers.set('content-type', 'application/json');
+            return resolve(new Response(outcome.json, meta));
+          }
+          if (!outcome.ended) return resolve(new Response(streamOf(reply, signal, release, outcome.read), meta));
+          release();
+          if (outcome.error && signal?.aborted) return reject(signal.reason);
+          resolve(new Response(endedStream(outcome.read, outcome.error), meta));
+        });
       }
       const chunks: Buffer[] = [];
       reply.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -118,11 +140,12 @@ function send(url: URL, init: RequestInit, body: string | undefined): Promise<Re
   });
 }
 
-/** The reply's body as a byte stream that pauses the socket when the reader falls behind. */
-function streamOf(reply: IncomingMessage, signal: AbortSignal | undefined, release: () => void): ReadableStream<Uint8Array> {
+/** The reply's body (after `read`, what was read of it already) as a byte stream that pauses the socket when the reader falls behind. */
+function streamOf(reply: IncomingMessage, signal: AbortSignal | undefined, release: () => void, read: Buffer[] = []): ReadableStream<Uint8Array> {
   let cancelled = false;
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      for (const chunk of read) controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       reply.on('data', (chunk: Buffer) => {
         if (cancelled) return;
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -149,6 +172,20 @@ function streamOf(reply: IncomingMessage, signal: AbortSignal | undefined, relea
       cancelled = true;
       release();
       reply.destroy();
+    },
+  });
+}
+
+/** A body that was read whole, or until its connection dropped (`error`), as fetch's body stream would give it: what came, then the end or the error. */
+function endedStream(read: Buffer[], error: Error | undefined): ReadableStream<Uint8Array> {
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    // One chunk a pull: an error raised with chunks still queued would discard them.
+    pull(controller) {
+      const chunk = read[next++];
+      if (chunk) controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      else if (error) controller.error(new TypeError('terminated', { cause: error }));
+      else controller.close();
     },
   });
 }

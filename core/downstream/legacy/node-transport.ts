@@ -8,16 +8,17 @@
  * stream, sent on every request here), waits a timer tick (`setTimeout`, at least 1 ms) to see
  * whether more follows. Every answer paid that millisecond, and a forwarded answer left in three
  * writes (the start, the event, the stream's end). Here the events are written as they come,
- * and a quick answer leaves in one write with the stream's start and end.
+ * and a quick answer leaves in one write, as plain JSON (see `onlyMessage`).
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { createParser } from 'eventsource-parser';
 
 export class NodeStreamableHttp extends WebStandardStreamableHTTPServerTransport {
   /** Serves one HTTP request of this session (or its `initialize`); `body` is the parsed JSON body of a POST. */
   async serve(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const response = await this.handleRequest(webRequestOf(req), { parsedBody: body });
-    await writeResponse(response, res);
+    await writeResponse(response, res, req.method === 'POST');
   }
 }
 
@@ -55,7 +56,7 @@ const HOLD_START_MS = 20;
  * while corked lost what was written before it.) A client that goes away cancels the body, which
  * the transport hears as the stream's end.
  */
-async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+async function writeResponse(response: Response, res: ServerResponse, post: boolean): Promise<void> {
   const headers: OutgoingHttpHeaders = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
@@ -67,7 +68,6 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
   const reader = response.body.getReader();
   const cancel = () => void reader.cancel().catch(() => {});
   res.once('close', cancel);
-  res.writeHead(response.status, headers);
   let pending: Uint8Array[] = [];
   let flushing = false;
   const take = () => {
@@ -79,6 +79,7 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
     flushing = false;
     clearTimeout(timer);
     if (res.writableEnded || res.destroyed) return;
+    if (!res.headersSent) res.writeHead(response.status, headers);
     if (pending.length > 0) res.write(take());
     else res.flushHeaders();
   };
@@ -103,7 +104,15 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
       if (res.writableNeedDrain) await drained(res);
     }
     clearTimeout(timer);
-    if (!res.destroyed) res.end(pending.length > 0 ? take() : undefined);
+    if (res.destroyed) return;
+    if (res.headersSent) return void res.end(pending.length > 0 ? take() : undefined);
+    const whole = pending.length > 0 ? take() : undefined;
+    const json = post && response.status === 200 && whole ? onlyMessage(whole, headers) : undefined;
+    if (json === undefined) return void res.writeHead(response.status, headers).end(whole);
+    delete headers['content-type'];
+    delete headers['cache-control'];
+    delete headers['connection'];
+    res.writeHead(200, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).end(json);
   } catch {
     // The body failed (the transport closed the stream abruptly): the client sees the stream end.
     res.destroy();
@@ -111,6 +120,26 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
     clearTimeout(timer);
     res.off('close', cancel);
   }
+}
+
+/**
+ * A POST's event stream that was complete before anything of it was written, and carries one
+ * message (besides priming events, which carry none): that message, to answer as plain JSON.
+ * The spec lets a server answer a request either way, and a client must accept both (the
+ * transport refused a POST whose `Accept` lacks `application/json`). Nothing is lost: a
+ * stream already complete has nothing left to resume. The client is spared an event-stream
+ * parse, which costs an SDK client several times a JSON one.
+ */
+function onlyMessage(body: Uint8Array, headers: OutgoingHttpHeaders): string | undefined {
+  if (!/^text\/event-stream/i.test(String(headers['content-type'] ?? ''))) return undefined;
+  const messages: string[] = [];
+  const parser = createParser({
+    onEvent: (event) => {
+      if (event.data !== '') messages.push(event.data);
+    },
+  });
+  parser.feed(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  return messages.length === 1 ? messages[0] : undefined;
 }
 
 function drained(res: ServerResponse): Promise<void> {
