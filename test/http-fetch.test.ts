@@ -278,3 +278,33 @@ test('aborting while a POST\'s event stream is read before it is handed over rej
     await close(server);
   }
 });
+
+test('a reply read whole reads as a fetch Response does: once, by any method or through its body; clone before reading', async () => {
+  const { url, server } = await serve((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(req.url?.endsWith('?bad') ? '{"cut' : '{"é":[1,2]}'));
+  const get = () => keepAliveFetch(url, { method: 'POST', body: '{}', redirect: 'manual' });
+  try {
+    const first = await get();
+    assert.ok(first instanceof Response);
+    const copy = first.clone();
+    assert.equal(first.bodyUsed, false);
+    assert.deepEqual(await first.json(), { é: [1, 2] });
+    assert.equal(first.bodyUsed, true);
+    await assert.rejects(first.text(), TypeError, 'a body is read once');
+    assert.throws(() => first.clone(), TypeError);
+    assert.equal(await copy.text(), '{"é":[1,2]}');
+
+    assert.equal(Buffer.from(await (await get()).arrayBuffer()).toString(), '{"é":[1,2]}');
+    assert.equal(Buffer.from(await (await get()).bytes()).toString(), '{"é":[1,2]}');
+    assert.equal(await (await (await get()).blob()).text(), '{"é":[1,2]}');
+
+    const streamed = await get();
+    assert.equal(await new Response(streamed.body).text(), '{"é":[1,2]}', 'its body stream gives the same bytes');
+    assert.equal(streamed.bodyUsed, true);
+    await assert.rejects(streamed.json(), TypeError);
+
+    const invalid = await keepAliveFetch(`${url}?bad`, { method: 'POST', body: '{}', redirect: 'manual' });
+    await assert.rejects(invalid.json(), SyntaxError, 'JSON that does not parse rejects as fetch\'s json() does');
+  } finally {
+    await close(server);
+  }
+});

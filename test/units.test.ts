@@ -169,3 +169,29 @@ test("a backend's list is read page by page; a cursor seen before ends it, a pag
   let n = 0;
   await assert.rejects(readAllPages('plugin "x"', 'tools', async () => ({ tools: [], nextCursor: `c${n++}` })), /plugin "x": tools\/list did not end after 1000 pages/);
 });
+
+test("the SDK's web-standard transport reads only a request's method, URL and headers when given its body parsed (what node-transport.ts hands it)", async () => {
+  const { WebStandardStreamableHTTPServerTransport } = await import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js');
+  const { McpServer } = await import('@modelcontextprotocol/sdk/server/mcp.js');
+  const read = new Set<string | symbol>();
+  const view = (method: string, headers: Record<string, string>) =>
+    new Proxy({ method, url: 'http://localhost/mcp', headers: new Headers({ host: 'localhost', ...headers }) }, {
+      get: (target, name) => (read.add(name), Reflect.get(target, name)),
+    }) as unknown as Request;
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: () => 's1' });
+  const server = new McpServer({ name: 't', version: '1' });
+  server.registerTool('hi', { description: 'hi' }, async () => ({ content: [{ type: 'text', text: 'hi' }] }));
+  await server.connect(transport);
+  const post = { accept: 'application/json, text/event-stream', 'content-type': 'application/json' };
+  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } } } as const;
+  await (await transport.handleRequest(view('POST', post), { parsedBody: init })).text();
+  const session = { 'mcp-session-id': 's1', 'mcp-protocol-version': '2025-11-25' };
+  await (await transport.handleRequest(view('POST', { ...post, ...session }), { parsedBody: { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'hi' } } })).text();
+  const stream = await transport.handleRequest(view('GET', { accept: 'text/event-stream', ...session }));
+  await stream.body?.cancel();
+  assert.equal((await transport.handleRequest(view('DELETE', session))).status, 200);
+  assert.ok(read.has('method') && read.has('url') && read.has('headers'), 'the requests were read through the view');
+  const extra = [...read].filter((name) => !['method', 'url', 'headers'].includes(String(name)));
+  assert.deepEqual(extra, [], 'the SDK now reads more of a request: node-transport.ts must give it a real Request (or these properties)');
+  await server.close();
+});

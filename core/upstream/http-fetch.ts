@@ -4,10 +4,11 @@
  * this one answers the requests they make (a string body or none, redirects left to the caller)
  * without the WHATWG fetch machinery in between: no Request object, no web stream for the request
  * body, no stream at all for a reply that is not an event stream (it is read whole, as the SDK
- * reads a JSON reply whole anyway). Under load that machinery was the largest cost of a
- * forwarded call (issue 11's profiles: undici's `writeIterable`, `makeTransferable`). An event
- * stream in answer to a POST is read until it shows what it is: one that holds nothing but the
- * answer is handed over as that answer in JSON (answer-stream.ts).
+ * reads a JSON reply whole anyway, and given as a ReadResponse: read-response.ts). Under load
+ * that machinery was the largest cost of a forwarded call (issue 11's profiles: undici's
+ * `writeIterable`, `makeTransferable`). An event stream in answer to a POST is read until it
+ * shows what it is: one that holds nothing but the answer is handed over as that answer in JSON
+ * (answer-stream.ts).
  *
  * Anything else (a body that is not a string, `redirect: 'follow'`, a URL that is not http or
  * https) goes to the global fetch (with a signal of its own: see sdk-workarounds.ts). What the caller sees is fetch's contract: a
@@ -23,6 +24,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { fetchWithOwnSignal } from '../sdk-workarounds.ts';
 import { settleEventStream } from './answer-stream.ts';
+import { ReadResponse } from './read-response.ts';
 
 /**
  * Connections to backends, kept open between requests. An idle one is closed by us before the
@@ -110,7 +112,7 @@ function send(url: URL, init: RequestInit, body: string | undefined): Promise<Re
           if (outcome.kind === 'answer') {
             release();
             meta.headers.set('content-type', 'application/json');
-            return resolve(new Response(outcome.json, meta));
+            return resolve(new ReadResponse(outcome.json, meta));
           }
           if (!outcome.ended) return resolve(new Response(streamOf(reply, signal, release, outcome.read), meta));
           release();
@@ -123,8 +125,7 @@ function send(url: URL, init: RequestInit, body: string | undefined): Promise<Re
       reply.on('end', () => {
         release();
         settled = true;
-        const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-        resolve(new Response(new Uint8Array(whole.buffer as ArrayBuffer, whole.byteOffset, whole.byteLength), meta));
+        resolve(new ReadResponse(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), meta));
       });
       const fail = (error: unknown) => {
         release();
