@@ -1,8 +1,9 @@
 /**
  * The side-by-side rows of issue 11: the proxy against what it stands in for, each figure the
- * median of ROUNDS rounds with the reference and the proxy alternated in each round (the first
- * to run in a round alternates too), official SDK clients, one session sequential for p50 and
- * 8 sessions for throughput:
+ * median of ROUNDS rounds (`--rounds`, default 3) with the reference and the proxy alternated in
+ * each round (the first to run in a round alternates too), official SDK clients, one session
+ * sequential for p50 and 8 sessions for throughput; a compared figure (a ratio, a difference) is
+ * the median of the rounds' own (see measurePair):
  *
  *   1. in-process `echo` (the tests' fixture plugin, `fx_echo`) vs the same plugin module on a
  *      bare SDK v1 streamable-HTTP server (bare-server.ts): p50 <= x1.15, rps >= x0.9;
@@ -97,16 +98,26 @@ async function alternate<T>(rounds: number, measure: (side: Side) => Promise<T>)
 interface PairFigures {
   p50: Record<Side, number>;
   rps: Record<Side, number>;
+  /** The compared figures, each the median over the rounds of that round's proxy against its reference. */
+  paired: { p50Ratio: number; p50Delta: number; rpsRatio: number };
 }
 
-/** p50 (one session) and rps (8 sessions) on both sides, each the median over the rounds. */
+/**
+ * p50 (one session) and rps (8 sessions) on both sides, each the median over the rounds. The p50
+ * rounds run first, then the rps rounds, so the two sides of a round run back to back; each
+ * compared figure is the median of the rounds' own comparisons. This machine's speed drifts by
+ * tens of percent within a minute (a shared VM), and a ratio of medians taken minutes apart
+ * measured that drift as much as the proxy.
+ */
 async function measurePair(pair: Record<Side, Endpoint>, sizes: CompareSizes): Promise<PairFigures> {
-  const runs = await alternate(sizes.rounds, async (side) => ({
-    p50: (await load(pair[side], 1, sizes.latencyCalls)).p50,
-    rps: (await load(pair[side], THROUGHPUT_SESSIONS, sizes.loadCalls)).rps,
-  }));
-  const of = (side: Side, key: 'p50' | 'rps') => median(runs[side].map((run) => run[key]));
-  return { p50: { reference: of('reference', 'p50'), proxy: of('proxy', 'p50') }, rps: { reference: of('reference', 'rps'), proxy: of('proxy', 'rps') } };
+  const p50 = await alternate(sizes.rounds, async (side) => (await load(pair[side], 1, sizes.latencyCalls)).p50);
+  const rps = await alternate(sizes.rounds, async (side) => (await load(pair[side], THROUGHPUT_SESSIONS, sizes.loadCalls)).rps);
+  const each = (runs: Record<Side, number[]>, compare: (proxy: number, reference: number) => number) => median(runs.proxy.map((value, round) => compare(value, runs.reference[round]!)));
+  return {
+    p50: { reference: median(p50.reference), proxy: median(p50.proxy) },
+    rps: { reference: median(rps.reference), proxy: median(rps.proxy) },
+    paired: { p50Ratio: each(p50, (a, b) => a / b), p50Delta: each(p50, (a, b) => a - b), rpsRatio: each(rps, (a, b) => a / b) },
+  };
 }
 
 /** How a p50 target reads: the proxy's p50 over the reference's, or the proxy's minus the reference's. */
@@ -119,11 +130,12 @@ function recordPair(results: Results, key: string, what: string, figures: PairFi
     results.add(SECTION, `${key}.${s}P50`, `${what}: ${s} p50`, figures.p50[s], 'ms', `${figures.p50[s].toFixed(2)} ms`);
     results.add(SECTION, `${key}.${s}Rps`, `${what}: ${s} rps (${THROUGHPUT_SESSIONS} sessions)`, figures.rps[s], 'calls/s', `${figures.rps[s].toFixed(0)} calls/s`);
   }
+  const { p50Ratio, p50Delta, rpsRatio } = figures.paired;
   const p50 =
     targets.p50.kind === 'ratio'
-      ? results.add(SECTION, `${key}.p50Ratio`, `${what}: p50 proxy/reference`, figures.p50.proxy / figures.p50.reference, 'ratio', x(figures.p50.proxy / figures.p50.reference), targets.p50.target)
-      : results.add(SECTION, `${key}.p50Delta`, `${what}: p50 proxy - reference`, figures.p50.proxy - figures.p50.reference, 'ms', `${signed(figures.p50.proxy - figures.p50.reference)} ms`, targets.p50.target);
-  const rps = results.add(SECTION, `${key}.rpsRatio`, `${what}: rps proxy/reference`, figures.rps.proxy / figures.rps.reference, 'ratio', x(figures.rps.proxy / figures.rps.reference), targets.rps);
+      ? results.add(SECTION, `${key}.p50Ratio`, `${what}: p50 proxy/reference`, p50Ratio, 'ratio', x(p50Ratio), targets.p50.target)
+      : results.add(SECTION, `${key}.p50Delta`, `${what}: p50 proxy - reference`, p50Delta, 'ms', `${signed(p50Delta)} ms`, targets.p50.target);
+  const rps = results.add(SECTION, `${key}.rpsRatio`, `${what}: rps proxy/reference`, rpsRatio, 'ratio', x(rpsRatio), targets.rps);
   const now = targets.p50.kind === 'ratio' ? `p50 ${p50.text}, rps ${rps.text}` : `${p50.text}, rps ${rps.text}`;
   results.row({ what, reference: side('reference'), proxy: side('proxy'), now, target: targetText, figures: [p50, rps] });
 }

@@ -32,6 +32,8 @@
  *   npm run bench -- --soak 10m            the soak alone (s, m or h); add --only to run parts too
  *   npm run bench -- --sessions 200 --calls 500 --idle-sessions 500 --cycles 2000 --tools 2000
  *                   --catalog-sessions 100 --retention-calls 2000 --retention-sessions 300
+ *   npm run bench -- --rounds 5            alternated rounds per side-by-side figure (default 3; the
+ *                                          median is the figure: more rounds, less noise)
  *   npm run bench -- --out FILE --strict   JSON elsewhere; exit 1 if a target is missed
  *   npm run bench -- --proxy-node-options=--max-semi-space-size=2
  *                                          Node options for the proxy processes only (a trade to measure)
@@ -74,6 +76,7 @@ const { values } = parseArgs({
     'retention-sessions': { type: 'string' },
     'proxy-node-options': { type: 'string' },
     node: { type: 'string' },
+    rounds: { type: 'string' },
   },
 });
 if (values.node) setNodeBinary(resolve(values.node));
@@ -88,7 +91,7 @@ const size = (flag: string | undefined, full: number, small: number) => {
 const retentionSessions = size(values['retention-sessions'], 1000, 100);
 const cycles = size(values.cycles, 10_000, 500);
 const sizes = {
-  compare: quick ? { rounds: 3, latencyCalls: 100, loadCalls: 300, listSessions: 3 } : { rounds: 3, latencyCalls: 300, loadCalls: 800, listSessions: 10 },
+  compare: { rounds: size(values.rounds, 3, 3), ...(quick ? { latencyCalls: 100, loadCalls: 300, listSessions: 3 } : { latencyCalls: 300, loadCalls: 800, listSessions: 10 }) },
   startup: { rounds: quick ? 1 : 3 },
   latency: { calls: size(values.calls, 2000, 200), sessions: size(values.sessions, 1000, 100) },
   retention: {
