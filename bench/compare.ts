@@ -14,14 +14,16 @@
  *   4. the first `tools/list` of a fresh session, 10 plugins x 100 tools through the proxy vs a
  *      bare server with 1,000 tools: <= x1.2;
  *
- * and throughput with p99 at 1, 8 and 32 sessions (the bare server, in-process, remote; one
+ * and, with no target, row 2's floor: the bare server behind a pass-through HTTP proxy that
+ * parses nothing (pass-through.ts), which is what one more HTTP hop costs on the machine.
+ * Also throughput with p99 at 1, 8 and 32 sessions (the bare server, in-process, remote; one
  * run each). The load generator runs on the Node that runs the bench, whatever `--node` says.
  */
 import { execFileSync } from 'node:child_process';
 import { sdkConnect, type SdkSession } from './latency.ts';
 import { McpSession } from './mcp-http.ts';
 import { FIXTURE_PLUGIN, fixturePluginDir, generatedPluginsDir, remotePluginDir } from './plugin-dirs.ts';
-import { freePort, startBareServer, startProcess, startProxy, type Running } from './processes.ts';
+import { freePort, startBareServer, startNode, startProcess, startProxy, type Running } from './processes.ts';
 import { median, percentile, ratio, reportWarnings, x, type Figure, type Results, type Target } from './report.ts';
 
 export interface CompareSizes {
@@ -121,10 +123,10 @@ async function measurePair(pair: Record<Side, Endpoint>, sizes: CompareSizes): P
 }
 
 /** How a p50 target reads: the proxy's p50 over the reference's, or the proxy's minus the reference's. */
-type P50Target = { kind: 'ratio'; target: Target } | { kind: 'delta'; target: Target };
+type P50Target = { kind: 'ratio'; target?: Target } | { kind: 'delta'; target?: Target };
 
 /** Records a pair's figures (the raw ones and the compared ones, with their targets) and its row. */
-function recordPair(results: Results, key: string, what: string, figures: PairFigures, targets: { p50: P50Target; rps: Target }, targetText: string): void {
+function recordPair(results: Results, key: string, what: string, figures: PairFigures, targets: { p50: P50Target; rps?: Target }, targetText: string): void {
   const side = (s: Side) => `${figures.p50[s].toFixed(2)} ms, ${figures.rps[s].toFixed(0)}/s`;
   for (const s of ['reference', 'proxy'] as const) {
     results.add(SECTION, `${key}.${s}P50`, `${what}: ${s} p50`, figures.p50[s], 'ms', `${figures.p50[s].toFixed(2)} ms`);
@@ -163,6 +165,16 @@ async function echoRows(results: Results, sizes: CompareSizes): Promise<void> {
       p50: { kind: 'delta', target: { op: '<=', value: 0.5, text: '<= +0.5 ms' } },
       rps: ratio('>=', 0.8),
     }, 'p50 +0.5 ms, rps >= x0.8');
+
+    // The floor of row 2: one more HTTP hop and nothing else, measured the same way.
+    const passThrough = await startNode(['--import', 'tsx', 'bench/pass-through.ts'], /listening (http:\S+)/, { TARGET: bare.url, PORT: '0' });
+    try {
+      console.log(`\n[${SECTION}] the floor of row 2: a pass-through HTTP proxy (no MCP) vs the bare server (${sizes.rounds} rounds)`);
+      const floor = await measurePair({ reference: direct, proxy: { url: passThrough.url, tool: 'echo', args } }, sizes);
+      recordPair(results, 'passThrough', 'floor of row 2: a pass-through HTTP proxy (no MCP at all) vs the bare server', floor, { p50: { kind: 'delta' } }, '');
+    } finally {
+      await passThrough.stop();
+    }
 
     console.log(`\n[${SECTION}] throughput and p99 at ${SCALE_SESSIONS.join(', ')} sessions (one run each)`);
     for (const sessions of SCALE_SESSIONS) {
