@@ -333,7 +333,7 @@ test("a backend request travels on the stream of the client request it belongs t
   }
 });
 
-test('a quick answer comes as plain JSON; an answer with progress on its way comes as an event stream that starts with an event id to resume from', async () => {
+test('a quick answer comes as plain JSON; an answer with progress on its way, or a large one, comes as an event stream that starts with an event id to resume from', async () => {
   const { transport, close } = await connect(proxy.url, FULL, answering);
   const call = (id: string, args: Record<string, unknown>, prefix: string) =>
     fetch(proxy.url, {
@@ -364,6 +364,16 @@ test('a quick answer comes as plain JSON; an answer with progress on its way com
         ['notifications/progress', 'notifications/progress', `answer slow-${prefix}`],
       );
     }
+    // A large answer is not worth copying into JSON: it streams as it came, quick or not.
+    const message = 'x'.repeat(70 * 1024);
+    const large = await fetch(proxy.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-11-25' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'large', method: 'tools/call', params: { name: 'fx_echo', arguments: { message } } }),
+    });
+    assert.equal(large.headers.get('content-type'), 'text/event-stream', 'an answer over 64 KiB should stream');
+    const data = (await large.text()).split('\n').find((line) => line.startsWith('data: {'));
+    assert.equal(textOf(JSON.parse(data!.slice(6)).result), `echo: ${message}`);
   } finally {
     await close();
   }

@@ -238,6 +238,21 @@ test("a POST's event stream that ends without an answer (SSE polling) or drops a
   }
 });
 
+test("a POST's event stream with a large answer (over 64 KiB) is handed over as a stream, not held to be copied into JSON", async () => {
+  const large = { jsonrpc: '2.0', id: 8, result: { content: [{ type: 'text', text: 'y'.repeat(70 * 1024) }] } };
+  const { url, server } = await serve((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(PRIMING + event(large, 'e2'));
+  });
+  try {
+    const response = await keepAliveFetch(url, { method: 'POST', body: '{}', redirect: 'manual' });
+    assert.equal(response.headers.get('content-type'), 'text/event-stream');
+    assert.equal(await response.text(), PRIMING + event(large, 'e2'));
+  } finally {
+    await close(server);
+  }
+});
+
 test("a POST's event stream kept open after its answer is handed over as a stream soon after, not held until it ends", async () => {
   let end!: () => void;
   const { url, server } = await serve((_req, res) => {

@@ -10,6 +10,7 @@
  * - a message that is not the answer (progress, logging, a request to the client) is news the
  *   client must get at once;
  * - an answer whose stream does not end within ANSWER_END_MS (a backend that keeps it open);
+ * - a stream longer than MAX_ANSWER_BYTES (a large answer: the SDK's own reader is as good);
  * - a stream that ends, or drops, without an answer (SSE polling, a backend that went away):
  *   the SDK client reconnects with the priming event's id, as it would have directly.
  *
@@ -22,6 +23,12 @@ import { createParser } from 'eventsource-parser';
 
 /** How long an answer's stream may stay open after the answer before it is handed over as a stream. */
 const ANSWER_END_MS = 20;
+/**
+ * A longer stream is handed over as it is once this much of it came: holding a large answer to
+ * hand it over whole would keep it in memory twice or three times over (its bytes, its text, the
+ * parsed check), for the sake of a parse that costs little beside it.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024;
 
 export type Settled =
   /** The stream ended with one message, the answer: its JSON text. */
@@ -53,8 +60,11 @@ export function settleEventStream(reply: IncomingMessage, onSettled: (settled: S
     reply.off('close', onClose);
     onSettled(settled);
   };
+  let size = 0;
   const onData = (chunk: Buffer) => {
     read.push(chunk);
+    size += chunk.byteLength;
+    if (size > MAX_ANSWER_BYTES) return settle({ kind: 'stream', read, ended: false });
     parser.feed(decoder.write(chunk));
     if (other) return settle({ kind: 'stream', read, ended: false });
     if (answer !== undefined && !timer) timer = setTimeout(() => settle({ kind: 'stream', read, ended: false }), ANSWER_END_MS);

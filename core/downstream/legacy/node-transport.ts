@@ -13,6 +13,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { createParser } from 'eventsource-parser';
+import { MAX_ANSWER_BYTES } from '../../upstream/answer-stream.ts';
 
 export class NodeStreamableHttp extends WebStandardStreamableHTTPServerTransport {
   /** Serves one HTTP request of this session (or its `initialize`); `body` is the parsed JSON body of a POST. */
@@ -136,10 +137,11 @@ async function writeResponse(response: Response, res: ServerResponse, post: bool
  * The spec lets a server answer a request either way, and a client must accept both (the
  * transport refused a POST whose `Accept` lacks `application/json`). Nothing is lost: a
  * stream already complete has nothing left to resume. The client is spared an event-stream
- * parse, which costs an SDK client several times a JSON one.
+ * parse, which costs an SDK client several times a JSON one. A large answer (over
+ * MAX_ANSWER_BYTES) is written as it came: making it JSON would copy it twice more, for little.
  */
 function onlyMessage(body: Uint8Array, headers: OutgoingHttpHeaders): string | undefined {
-  if (!/^text\/event-stream/i.test(String(headers['content-type'] ?? ''))) return undefined;
+  if (body.byteLength > MAX_ANSWER_BYTES || !/^text\/event-stream/i.test(String(headers['content-type'] ?? ''))) return undefined;
   const messages: string[] = [];
   const parser = createParser({
     onEvent: (event) => {
