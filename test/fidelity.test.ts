@@ -303,21 +303,21 @@ for (const prefix of ['fid', 'remote']) {
   });
 }
 
+/** A raw `tools/call` POST in a client session, as an HTTP client sends it (the tests below read the HTTP answer itself). */
+function rawCall(sessionId: string, id: string, name: string, args: Record<string, unknown>, progressToken?: string): Promise<Response> {
+  return fetch(proxy.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
+    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, ...(progressToken && { _meta: { progressToken } }) } }),
+  });
+}
+
 test("a backend request travels on the stream of the client request it belongs to (relatedRequestId)", async () => {
   // Raw HTTP: the elicitation must arrive inside the tools/call response stream, not elsewhere.
   const { transport, close } = await connect(proxy.url, FULL, answering);
   try {
     for (const prefix of ['fid', 'remote']) {
-      const response = await fetch(proxy.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-session-id': transport.sessionId!,
-          'mcp-protocol-version': '2025-11-25',
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: `raw-${prefix}`, method: 'tools/call', params: { name: `${prefix}_ask`, arguments: { question: 'on which stream?' } } }),
-      });
+      const response = await rawCall(transport.sessionId!, `raw-${prefix}`, `${prefix}_ask`, { question: 'on which stream?' });
       const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
       let text = '';
       while (!text.includes('elicitation/create')) {
@@ -335,17 +335,7 @@ test("a backend request travels on the stream of the client request it belongs t
 
 test('a quick answer comes as plain JSON; an answer with progress on its way, or a large one, comes as an event stream that starts with an event id to resume from', async () => {
   const { transport, close } = await connect(proxy.url, FULL, answering);
-  const call = (id: string, args: Record<string, unknown>, prefix: string) =>
-    fetch(proxy.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-session-id': transport.sessionId!,
-        'mcp-protocol-version': '2025-11-25',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: `${prefix}_count_to`, arguments: args, _meta: { progressToken: id } } }),
-    });
+  const call = (id: string, args: Record<string, unknown>, prefix: string) => rawCall(transport.sessionId!, id, `${prefix}_count_to`, args, id);
   try {
     for (const prefix of ['fid', 'remote']) {
       await call(`open-${prefix}`, { n: 0 }, prefix).then((response) => response.text()); // opens the session's backend connection, which may take longer than a quick answer
@@ -366,11 +356,7 @@ test('a quick answer comes as plain JSON; an answer with progress on its way, or
     }
     // A large answer is not worth copying into JSON: it streams as it came, quick or not.
     const message = 'x'.repeat(70 * 1024);
-    const large = await fetch(proxy.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-11-25' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'large', method: 'tools/call', params: { name: 'fx_echo', arguments: { message } } }),
-    });
+    const large = await rawCall(transport.sessionId!, 'large', 'fx_echo', { message });
     assert.equal(large.headers.get('content-type'), 'text/event-stream', 'an answer over 64 KiB should stream');
     const data = (await large.text()).split('\n').find((line) => line.startsWith('data: {'));
     assert.equal(textOf(JSON.parse(data!.slice(6)).result), `echo: ${message}`);
