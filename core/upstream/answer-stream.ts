@@ -52,7 +52,11 @@ export function settleEventStream(reply: IncomingMessage, onSettled: (settled: S
     },
   });
 
+  let done = false;
+  // Once: the timer after an answer and a dropped connection's deferred outcome could both come.
   const settle = (settled: Settled) => {
+    if (done) return;
+    done = true;
     clearTimeout(timer);
     reply.off('data', onData);
     reply.off('end', onEnd);

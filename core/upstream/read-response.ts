@@ -8,18 +8,19 @@
  * method, or through `body`'s reader).
  */
 export class ReadResponse extends Response {
-  readonly #bytes: Buffer;
+  /** The body as it was given: text (an answer taken out of an event stream) stays text, so `json()` parses it as it is. */
+  readonly #body: Buffer | string;
   #used = false;
   #stream: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
 
   constructor(body: Buffer | string, init: { status: number; statusText: string; headers: Headers }) {
     super(null, init);
-    this.#bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    this.#body = body;
   }
 
   override get body(): ReadableStream<Uint8Array<ArrayBuffer>> {
     if (!this.#stream) {
-      const bytes = this.#bytes;
+      const bytes = bytesOf(this.#body);
       this.#stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
         start: (controller) => {
           if (bytes.byteLength > 0) controller.enqueue(new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength));
@@ -35,37 +36,40 @@ export class ReadResponse extends Response {
   }
 
   override json(): Promise<any> {
-    return this.#read((bytes) => JSON.parse(bytes.toString('utf8')));
+    return this.#read((body) => JSON.parse(textOf(body)));
   }
 
   override text(): Promise<string> {
-    return this.#read((bytes) => bytes.toString('utf8'));
+    return this.#read(textOf);
   }
 
   override arrayBuffer(): Promise<ArrayBuffer> {
-    return this.#read((bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    return this.#read((body) => {
+      const bytes = bytesOf(body);
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    });
   }
 
   override bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    return this.#read((bytes) => new Uint8Array(bytes));
+    return this.#read((body) => new Uint8Array(bytesOf(body)));
   }
 
   override blob(): Promise<Blob> {
-    return this.#read((bytes) => new Blob([new Uint8Array(bytes)], { type: this.headers.get('content-type') ?? '' }));
+    return this.#read((body) => new Blob([new Uint8Array(bytesOf(body))], { type: this.headers.get('content-type') ?? '' }));
   }
 
   override clone(): Response {
     if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.');
-    return new ReadResponse(this.#bytes, { status: this.status, statusText: this.statusText, headers: new Headers(this.headers) });
+    return new ReadResponse(this.#body, { status: this.status, statusText: this.statusText, headers: new Headers(this.headers) });
   }
 
-  #take(): Buffer {
+  #take(): Buffer | string {
     if (this.bodyUsed) throw new TypeError('Body is unusable: Body has already been read');
     this.#used = true;
-    return this.#bytes;
+    return this.#body;
   }
 
-  #read<T>(convert: (bytes: Buffer) => T): Promise<T> {
+  #read<T>(convert: (body: Buffer | string) => T): Promise<T> {
     try {
       return Promise.resolve(convert(this.#take()));
     } catch (error) {
@@ -73,3 +77,6 @@ export class ReadResponse extends Response {
     }
   }
 }
+
+const textOf = (body: Buffer | string): string => (typeof body === 'string' ? body : body.toString('utf8'));
+const bytesOf = (body: Buffer | string): Buffer => (typeof body === 'string' ? Buffer.from(body) : body);
