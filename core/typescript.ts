@@ -4,8 +4,10 @@
  *
  * The core is TypeScript that needs no transform beyond removing types (tsconfig's
  * `erasableSyntaxOnly`). Where Node strips types itself (22.18+, 24: `process.features.typescript`),
- * `bin/switchboard.js` runs the core that way and defers tsx, which costs a few hundred
- * milliseconds of start-up. Plugins are then imported the same way first: most plugin code is
+ * `bin/switchboard.js` runs the core that way; elsewhere (Node 20, an installed package) it runs
+ * the core precompiled (bin/precompile.js). Either way it defers tsx, which costs a few hundred
+ * milliseconds of start-up, to this module. Without type stripping, plugin TypeScript gets tsx
+ * at the first plugin. With it, plugins are imported the same way first: most plugin code is
  * erasable TypeScript too. A plugin that uses what stripping cannot run (enums, parameter
  * properties, `./x.js` meaning `./x.ts`, tsconfig paths, JSX) fails to load before any of its
  * code ran; tsx is registered then, and the plugin imported again through it, as is every
@@ -18,8 +20,16 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveSync, initialize, stripTypesNatively } from './plugins/import-hooks.ts';
 
-/** Set on `globalThis` by bin/switchboard.js when it left tsx to this module. */
-const DEFERRED = Symbol.for('mcp-switchboard.tsx-deferred');
+/**
+ * Set on `globalThis` by bin/switchboard.js when it left tsx to this module: whether Node strips
+ * types itself, and where `mcp-switchboard` resolves for plugins when the core runs precompiled
+ * (bin/precompile.js), so that they share the running core's modules.
+ */
+interface Launch {
+  stripsTypes: boolean;
+  selfEntry?: string;
+}
+const launch = (globalThis as Record<symbol, Launch | undefined>)[Symbol.for('mcp-switchboard.launch')];
 
 /** The package's root, which the shared packages (the SDK, zod) resolve from. */
 const appRoot = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -28,7 +38,7 @@ const appRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 type RegisterHooks = (hooks: { resolve: typeof resolveSync }) => unknown;
 const registerHooks = (nodeModule as { registerHooks?: RegisterHooks }).registerHooks;
 
-const deferred = () => (globalThis as Record<symbol, unknown>)[DEFERRED] === true;
+const selfEntry = launch?.selfEntry;
 
 let hooks: Promise<void> | undefined;
 let tsx: Promise<void> | undefined;
@@ -46,7 +56,7 @@ export async function typeScriptLoader(): Promise<void> {
  */
 export async function importPluginCode(url: string, retryUrl: () => string): Promise<unknown> {
   await importHooks();
-  if (!tsx && deferred() && registerHooks) {
+  if (!tsx && launch?.stripsTypes && registerHooks) {
     stripTypesNatively(true);
     try {
       return await import(url);
@@ -73,7 +83,7 @@ function tsxMayLoad(error: unknown): boolean {
 
 function registerTsx(): Promise<void> {
   tsx ??= (async () => {
-    if (!deferred()) return;
+    if (!launch) return;
     // Both halves, as `node --import tsx` registers them: plugin code may require() TypeScript too
     // (the import hooks make plugin files ES modules, not what those files require).
     const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
@@ -87,10 +97,12 @@ function registerTsx(): Promise<void> {
 function importHooks(): Promise<void> {
   hooks ??= (async () => {
     if (registerHooks) {
-      await initialize({ appRoot });
+      await initialize({ appRoot, selfEntry });
       registerHooks({ resolve: resolveSync });
     } else {
-      nodeModule.register(new URL('./plugins/import-hooks.ts', import.meta.url), { data: { appRoot } });
+      // The hooks thread loads this TypeScript file through tsx, so tsx is registered first.
+      await registerTsx();
+      nodeModule.register(new URL('./plugins/import-hooks.ts', import.meta.url), { data: { appRoot, selfEntry } });
     }
   })();
   return hooks;

@@ -27,6 +27,8 @@ const SHARED = /^(?:@modelcontextprotocol\/(?:sdk|server|client|core|node)|zod|m
 const TYPESCRIPT = /\.(?:ts|tsx|mts)$/;
 
 let appPackage = '';
+/** Where `mcp-switchboard` itself resolves when the core runs precompiled (bin/switchboard.js on Node 20). */
+let selfEntry: string | undefined;
 /** Whether plugin TypeScript is left to Node's own type stripping (typescript.ts), not tsx. */
 let native = false;
 
@@ -35,18 +37,21 @@ export function stripTypesNatively(on: boolean): void {
   native = on;
 }
 
-export async function initialize(data: { appRoot: string }): Promise<void> {
+export async function initialize(data: { appRoot: string; selfEntry?: string }): Promise<void> {
   appPackage = pathToFileURL(`${data.appRoot}/package.json`).href;
+  selfEntry = data.selfEntry;
 }
 
 /** The resolve hook for `module.register` (after `initialize`). */
 export async function resolve(specifier: string, context: ResolveContext, next: NextResolve): Promise<ResolveResult> {
+  if (selfEntry && specifier === 'mcp-switchboard') return { url: selfEntry, format: 'module', shortCircuit: true };
   if (SHARED.test(specifier)) return next(specifier, { ...context, parentURL: appPackage });
   return adjust(await next(specifier, context), context.parentURL);
 }
 
 /** The same hook for `module.registerHooks`, where the next hook answers at once. */
 export function resolveSync(specifier: string, context: ResolveContext, next: (specifier: string, context: ResolveContext) => ResolveResult): ResolveResult {
+  if (selfEntry && specifier === 'mcp-switchboard') return { url: selfEntry, format: 'module', shortCircuit: true };
   if (SHARED.test(specifier)) return next(specifier, { ...context, parentURL: appPackage });
   return adjust(next(specifier, context), context.parentURL);
 }
