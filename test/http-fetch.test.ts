@@ -196,6 +196,32 @@ test("a POST's event stream that is only a priming event and the answer is hande
   }
 });
 
+test("an answer taken out of an event stream is parsed once: json() gives the parse made to recognise it; a clone made before parses its own", async () => {
+  const { url, server } = await serve((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(PRIMING + event(ANSWER, 'e2'));
+  });
+  const parse = JSON.parse;
+  let parses = 0;
+  try {
+    const response = await keepAliveFetch(url, { method: 'POST', body: '{}', redirect: 'manual' });
+    const copy = response.clone();
+    JSON.parse = (...args: Parameters<typeof JSON.parse>) => {
+      parses++;
+      return parse(...args);
+    };
+    const answer = await response.json();
+    assert.equal(parses, 0, 'json() parsed the answer again, after the stream reader had parsed it');
+    assert.deepEqual(answer, ANSWER);
+    const copied = await copy.json();
+    assert.deepEqual(copied, ANSWER);
+    assert.notEqual(copied, answer, 'a clone shares the parsed object with the original: a change to one would show in the other');
+  } finally {
+    JSON.parse = parse;
+    await close(server);
+  }
+});
+
 test("a POST's event stream with news before the answer (progress) is handed over as a stream at once, not when the answer comes", async () => {
   let answer!: () => void;
   const { url, server } = await serve((_req, res) => {

@@ -31,8 +31,8 @@ const ANSWER_END_MS = 20;
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
 export type Settled =
-  /** The stream ended with one message, the answer: its JSON text. */
-  | { kind: 'answer'; json: string }
+  /** The stream ended with one message, the answer: its JSON text, and that text parsed (to be parsed once). */
+  | { kind: 'answer'; json: string; message: object }
   /** The stream ended (or is still going, or dropped: `error`) with more, less, or other than an answer; `read` is what came so far. */
   | { kind: 'stream'; read: Buffer[]; ended: boolean; error?: Error };
 
@@ -41,14 +41,18 @@ export function settleEventStream(reply: IncomingMessage, onSettled: (settled: S
   const read: Buffer[] = [];
   const decoder = new StringDecoder('utf8');
   let answer: string | undefined;
+  let message: object | undefined;
   let other = false;
   let timer: NodeJS.Timeout | undefined;
   let failure: Error | undefined;
   const parser = createParser({
     onEvent: ({ data }) => {
       if (data === '') return; // a priming event
-      if (answer === undefined && isResponse(data)) answer = data;
-      else other = true;
+      const parsed = answer === undefined ? responseIn(data) : undefined;
+      if (parsed) {
+        answer = data;
+        message = parsed;
+      } else other = true;
     },
   });
 
@@ -75,7 +79,7 @@ export function settleEventStream(reply: IncomingMessage, onSettled: (settled: S
   };
   const onEnd = () => {
     parser.feed(decoder.end());
-    if (answer !== undefined && !other) settle({ kind: 'answer', json: answer });
+    if (answer !== undefined && message && !other) settle({ kind: 'answer', json: answer, message });
     else settle({ kind: 'stream', read, ended: true });
   };
   const onError = (error: Error) => (failure = error);
@@ -88,12 +92,13 @@ export function settleEventStream(reply: IncomingMessage, onSettled: (settled: S
   reply.on('close', onClose);
 }
 
-/** Whether an event's data is one JSON-RPC response (a result or an error for a request id). */
-function isResponse(data: string): boolean {
+/** An event's data parsed, if it is one JSON-RPC response (a result or an error for a request id). */
+function responseIn(data: string): object | undefined {
   try {
     const message: unknown = JSON.parse(data);
-    return typeof message === 'object' && message !== null && !Array.isArray(message) && 'id' in message && !('method' in message) && ('result' in message || 'error' in message);
+    const response = typeof message === 'object' && message !== null && !Array.isArray(message) && 'id' in message && !('method' in message) && ('result' in message || 'error' in message);
+    return response ? message : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

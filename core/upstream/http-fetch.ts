@@ -112,7 +112,7 @@ function send(url: URL, init: RequestInit, body: string | undefined): Promise<Re
           if (outcome.kind === 'answer') {
             release();
             meta.headers.set('content-type', 'application/json');
-            return resolve(new ReadResponse(outcome.json, meta));
+            return resolve(new ReadResponse(outcome.json, meta, outcome.message));
           }
           if (!outcome.ended) return resolve(new Response(streamOf(reply, signal, release, outcome.read), meta));
           release();

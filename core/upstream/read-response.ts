@@ -10,12 +10,15 @@
 export class ReadResponse extends Response {
   /** The body as it was given: text (an answer taken out of an event stream) stays text, so `json()` parses it as it is. */
   readonly #body: Buffer | string;
+  /** The body already parsed, if the reader of the reply had to parse it anyway (answer-stream.ts): `json()` gives it instead of parsing again. */
+  readonly #parsed: object | undefined;
   #used = false;
   #stream: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
 
-  constructor(body: Buffer | string, init: { status: number; statusText: string; headers: Headers }) {
+  constructor(body: Buffer | string, init: { status: number; statusText: string; headers: Headers }, parsed?: object) {
     super(null, init);
     this.#body = body;
+    this.#parsed = parsed;
   }
 
   override get body(): ReadableStream<Uint8Array<ArrayBuffer>> {
@@ -36,7 +39,7 @@ export class ReadResponse extends Response {
   }
 
   override json(): Promise<any> {
-    return this.#read((body) => JSON.parse(textOf(body)));
+    return this.#read((body) => this.#parsed ?? JSON.parse(textOf(body)));
   }
 
   override text(): Promise<string> {
