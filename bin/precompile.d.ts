@@ -10,3 +10,5 @@ export interface PrecompiledCore {
   built: boolean;
 }
 export function precompiledCore(options: { appRoot: string; cacheRoot: string }): Promise<PrecompiledCore>;
+/** Keeps the cached core in `dir` marked used while this process runs, so that no other start prunes it. */
+export function keepInUse(dir: string): void;

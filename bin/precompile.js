@@ -12,9 +12,9 @@
 // The dependencies stay where they are, imported by name: plugins share them with the core.
 //
 // Plain JavaScript: it runs before anything can load TypeScript.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -22,6 +22,10 @@ import { pathToFileURL } from 'node:url';
 const FORMAT = 1;
 /** Cached cores not used for this long are removed when another is built. */
 const STALE_MS = 24 * 60 * 60 * 1000;
+/** How often a running proxy marks its core used (keepInUse), well within STALE_MS. */
+const IN_USE_MS = 60 * 60 * 1000;
+/** Written last into a build: a folder without it is not a cached core (a build cut short). */
+const COMPLETE = 'complete.json';
 
 /**
  * The precompiled core of the package at `appRoot`, built into `cacheRoot` unless it is there.
@@ -35,23 +39,25 @@ export async function precompiledCore({ appRoot, cacheRoot }) {
   const esbuildVersion = JSON.parse(await readFile(createRequire(import.meta.url).resolve('esbuild/package.json'), 'utf8')).version;
   const coreDir = join(appRoot, 'core');
   const sources = (await readdir(coreDir, { recursive: true })).filter((file) => file.endsWith('.ts')).sort();
-  const hash = createHash('sha256').update(`format ${FORMAT}\nesbuild ${esbuildVersion}\n`);
+  // The package's place too: the bundle holds each source file's URL (keepModuleUrls), so a
+  // moved or copied checkout, which takes its node_modules along, must not run the old one's.
+  const hash = createHash('sha256').update(`format ${FORMAT}\nesbuild ${esbuildVersion}\n${pathToFileURL(appRoot).href}\n`);
   hash.update(await readFile(new URL(import.meta.url)));
-  hash.update(await readFile(join(appRoot, 'tsconfig.json')).catch(() => ''));
+  for (const file of ['tsconfig.json', 'package.json']) hash.update(`\0${file}\0`).update(await readFile(join(appRoot, file)).catch(() => ''));
   const contents = await Promise.all(sources.map((file) => readFile(join(coreDir, file))));
   sources.forEach((file, i) => hash.update(`\0${file}\0`).update(contents[i]));
   const dir = join(cacheRoot, `core-${hash.digest('hex').slice(0, 20)}`);
   const urls = { main: pathToFileURL(join(dir, 'main.js')).href, index: pathToFileURL(join(dir, 'index.js')).href, dir };
-  if (await exists(join(dir, 'main.js'))) {
-    // Marks it used: other starts remove only cores unused for a day (removeStale).
-    const now = new Date();
-    await utimes(dir, now, now).catch(() => {});
+  if (await exists(join(dir, COMPLETE))) {
+    await markUsed(dir);
     return { ...urls, built: false };
   }
+  // A folder without its completion mark was cut short (or tampered with): built again.
+  await rm(dir, { recursive: true, force: true });
 
   // Built beside its final place and renamed into it: a start that finds the folder finds all
   // of it, and of two starts building at once, the second to finish keeps the first's.
-  const building = `${dir}.${process.pid}.building`;
+  const building = `${dir}.${process.pid}-${randomBytes(4).toString('hex')}.building`;
   await mkdir(cacheRoot, { recursive: true });
   const esbuild = await import('esbuild');
   try {
@@ -72,8 +78,9 @@ export async function precompiledCore({ appRoot, cacheRoot }) {
       logLevel: 'silent',
       plugins: [keepModuleUrls],
     });
+    await writeFile(join(building, COMPLETE), `${JSON.stringify({ format: FORMAT, esbuild: esbuildVersion, appRoot, builtAt: new Date().toISOString() })}\n`);
     await rename(building, dir).catch(async (error) => {
-      if (!(await exists(join(dir, 'main.js')))) throw error;
+      if (!(await exists(join(dir, COMPLETE)))) throw error;
     });
   } finally {
     await rm(building, { recursive: true, force: true });
@@ -91,11 +98,30 @@ const keepModuleUrls = {
   name: 'keep-module-urls',
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
-      const contents = await readFile(path, 'utf8');
-      return { contents: contents.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(path).href)), loader: 'ts' };
+      const contents = (await readFile(path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(pathToFileURL(path).href));
+      // Any other import.meta (dirname, filename, resolve) would silently mean the cache folder.
+      const other = /\bimport\.meta\b.{0,20}/.exec(contents);
+      if (other) throw new Error(`${path}: "${other[0]}" cannot be kept in the precompiled core; only import.meta.url can`);
+      return { contents, loader: 'ts' };
     });
   },
 };
+
+/**
+ * Keeps the cached core in `dir` marked used while this process runs (an unref'd timer), so
+ * that another start, which prunes cores unused for a day, does not remove it: a running proxy
+ * still imports chunks of it on first need (the 2026 front door, `check`).
+ * @param {string} dir
+ */
+export function keepInUse(dir) {
+  setInterval(() => void markUsed(dir), IN_USE_MS).unref();
+}
+
+/** @param {string} dir */
+async function markUsed(dir) {
+  const now = new Date();
+  await utimes(dir, now, now).catch(() => {});
+}
 
 /** @param {string} path */
 async function exists(path) {

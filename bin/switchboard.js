@@ -6,8 +6,9 @@
 // for a .ts config file or the first plugin that needs it (core/typescript.ts).
 // SWITCHBOARD_CORE_CACHE=off runs the TypeScript sources through tsx instead.
 import nodeModule from 'node:module';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Node 22.1+ keeps the code it compiled on disk (os.tmpdir()/node-compile-cache, or
 // NODE_COMPILE_CACHE), so a later start skips compiling most of the core and its dependencies:
@@ -33,16 +34,26 @@ if (stripsTypes && !import.meta.url.includes('/node_modules/')) {
   await runSources();
 } else {
   if (cacheSetting) process.stderr.write(`switchboard: SWITCHBOARD_CORE_CACHE="${cacheSetting}" is not understood (only "off" is); using the precompiled core\n`);
-  const { precompiledCore } = await import('./precompile.js');
+  const { precompiledCore, keepInUse } = await import('./precompile.js');
   // Inside the package's node_modules: the bundle imports the dependencies by name from there.
   const cacheRoot = join(appRoot, 'node_modules', '.cache', 'mcp-switchboard');
   const core = await precompiledCore({ appRoot, cacheRoot }).catch((error) => {
     process.stderr.write(`switchboard: could not precompile the core into ${cacheRoot} (${error?.message ?? error}); running its TypeScript through tsx, which starts slower. SWITCHBOARD_CORE_CACHE=off does so without trying.\n`);
   });
-  if (core) {
-    globalThis[LAUNCH] = { stripsTypes, selfEntry: core.index };
-    await import(core.main);
-  } else {
+  if (!core) {
     await runSources();
+  } else {
+    keepInUse(core.dir);
+    globalThis[LAUNCH] = { stripsTypes, selfEntry: core.index };
+    try {
+      await import(core.main);
+    } catch (error) {
+      // A file of the cached core missing: Node links every static import before it runs any, so nothing has run yet.
+      if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.url).startsWith(pathToFileURL(core.dir).href)) throw error;
+      process.stderr.write(`switchboard: the precompiled core in ${core.dir} is incomplete (${error.message}); removed it, and running the TypeScript sources through tsx this time\n`);
+      await rm(core.dir, { recursive: true, force: true });
+      delete globalThis[LAUNCH];
+      await runSources();
+    }
   }
 }

@@ -3,13 +3,13 @@
  * types (Node 20, an installed package). The build itself on a small package of its own, and the
  * command as users run it, building into a cache folder and reusing it.
  */
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { precompiledCore as precompile } from '../bin/precompile.js';
+import { keepInUse, precompiledCore as precompile } from '../bin/precompile.js';
 import { ROOT, connect, startProcess, textOf } from './helpers.ts';
 
 const SERVING = /serving \d+ plugin\(s\) at (http:\/\/[^\s"]+)/;
@@ -62,22 +62,38 @@ test('the precompiled core is built once per set of sources, keeps each file\'s 
   await rm(root, { recursive: true, force: true });
 });
 
-const stripsTypes = Boolean((process.features as { typescript?: unknown }).typescript);
-const skip = stripsTypes ? `Node ${process.version} strips types: the command runs the TypeScript core itself there` : false;
+test('a running proxy keeps its cached core marked used, hourly, so that the day-old pruning of another start spares it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sb-in-use-'));
+  const dayAgo = new Date(Date.now() - 25 * 60 * 60 * 1000);
+  await utimes(dir, dayAgo, dayAgo);
+  mock.timers.enable({ apis: ['setInterval'] });
+  try {
+    keepInUse(dir);
+    mock.timers.tick(60 * 60 * 1000);
+    // utimes itself is real I/O: wait for it.
+    for (let i = 0; i < 100 && (await stat(dir)).mtimeMs < Date.now() - 60_000; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok((await stat(dir)).mtimeMs > Date.now() - 60_000, 'an hour on, the core in use still looked unused for a day');
+  } finally {
+    mock.timers.reset();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
 
 /**
- * A fresh copy of the package, as a clone is after `npm install`: the command, the core, the
- * example plugin, and a node_modules of its own whose packages link to this one's (so its
- * `.cache` starts empty).
+ * A fresh copy of the package, as installed under a project's node_modules (where every Node
+ * runs the core precompiled, Node not stripping types there): the command, the core, the
+ * example plugin, and a node_modules of its own whose packages link to this one's, so its
+ * `.cache` starts empty. Resolves with the package folder and the project folder above it.
  */
-async function packageCopy(): Promise<string> {
-  const app = await mkdtemp(join(tmpdir(), 'sb-precompiled-'));
+async function packageCopy(): Promise<{ app: string; project: string }> {
+  const project = await mkdtemp(join(tmpdir(), 'sb-precompiled-'));
+  const app = join(project, 'node_modules', 'mcp-switchboard');
   for (const entry of ['bin', 'core', 'plugins', 'package.json', 'tsconfig.json']) await cp(join(ROOT, entry), join(app, entry), { recursive: true });
   await mkdir(join(app, 'node_modules'));
   for (const entry of await readdir(join(ROOT, 'node_modules'))) {
     if (entry !== '.cache') await symlink(join(ROOT, 'node_modules', entry), join(app, 'node_modules', entry));
   }
-  return app;
+  return { app, project };
 }
 
 /** A plugin folder whose tool answers where `mcp-switchboard` resolves for plugin code. */
@@ -118,10 +134,10 @@ async function call(url: string, tool: string): Promise<string> {
   }
 }
 
-test('without type stripping, the first start compiles the core into node_modules/.cache, later starts reuse it, and plugins importing mcp-switchboard get the running core', { skip, timeout: 120_000 }, async () => {
-  const app = await packageCopy();
+test('installed (or on Node 20), the first start compiles the core into node_modules/.cache, later starts reuse it, and plugins importing mcp-switchboard get the running core', { timeout: 180_000 }, async () => {
+  const { app, project } = await packageCopy();
   const cache = join(app, 'node_modules', '.cache', 'mcp-switchboard');
-  const plugins = await whencePlugins(app);
+  const plugins = await whencePlugins(project);
   const first = await serveFrom(app, {}, [plugins]);
   let built: string[];
   let mainFile: string;
@@ -145,11 +161,11 @@ test('without type stripping, the first start compiles the core into node_module
   } finally {
     await second.stop();
   }
-  await rm(app, { recursive: true, force: true });
+  await rm(project, { recursive: true, force: true });
 });
 
-test('a cache that cannot be written is reported and the proxy serves from the TypeScript sources; SWITCHBOARD_CORE_CACHE=off does so without trying', { skip, timeout: 120_000 }, async () => {
-  const app = await packageCopy();
+test('a cache that cannot be written is reported and the proxy serves from the TypeScript sources; SWITCHBOARD_CORE_CACHE=off does so without trying', { timeout: 180_000 }, async () => {
+  const { app, project } = await packageCopy();
   // node_modules/.cache is a file: the folder for the precompiled core cannot be made.
   await writeFile(join(app, 'node_modules', '.cache'), '');
   const unwritable = await serveFrom(app);
@@ -168,5 +184,54 @@ test('a cache that cannot be written is reported and the proxy serves from the T
   } finally {
     await off.stop();
   }
-  await rm(app, { recursive: true, force: true });
+  await rm(project, { recursive: true, force: true });
+});
+
+test('a moved package builds its own core; a build cut short is built again; a cached core missing a file is reported, removed, and the sources serve', { timeout: 180_000 }, async () => {
+  const { app, project } = await packageCopy();
+  const cacheOf = (root: string) => join(root, 'node_modules', '.cache', 'mcp-switchboard');
+  const first = await serveFrom(app);
+  await first.stop();
+  const [built] = await readdir(cacheOf(app));
+
+  // Moved, node_modules and its cache along: the cached core holds the old place's file URLs.
+  const moved = join(project, 'node_modules', 'moved-switchboard');
+  await rename(app, moved);
+  const afterMove = await serveFrom(moved);
+  try {
+    assert.equal(await call(afterMove.url, 'example_hello_world'), 'Hello from the example MCP server!');
+    const folders = await readdir(cacheOf(moved));
+    assert.equal(folders.length, 2, `the moved package ran the core built for its old place (cache: ${folders.join(', ')})`);
+  } finally {
+    await afterMove.stop();
+  }
+  const [current] = (await readdir(cacheOf(moved))).filter((folder) => folder !== built);
+  const currentDir = join(cacheOf(moved), current!);
+
+  // A build cut short (no completion mark): built again, not run half.
+  await rm(join(currentDir, 'complete.json'));
+  await rm(join(currentDir, 'index.js'));
+  const rebuilt = await serveFrom(moved);
+  try {
+    assert.equal(await call(rebuilt.url, 'example_hello_world'), 'Hello from the example MCP server!');
+    assert.ok(await stat(join(currentDir, 'complete.json')).catch(() => undefined), 'a build cut short was not built again');
+    assert.doesNotMatch(rebuilt.output(), /incomplete|could not precompile/);
+  } finally {
+    await rebuilt.stop();
+  }
+
+  // Complete by its mark, but a file gone since: reported and removed, and this start runs the sources.
+  // A chunk main.js imports statically (a lazily imported one would fail later, not at start).
+  const chunk = /from "\.\/(chunk-[\w-]+\.js)"/.exec(await readFile(join(currentDir, 'main.js'), 'utf8'))?.[1];
+  assert.ok(chunk, 'main.js imports no chunk statically');
+  await rm(join(currentDir, chunk!));
+  const damaged = await serveFrom(moved);
+  try {
+    assert.match(damaged.output(), /switchboard: the precompiled core in \S+ is incomplete \(Cannot find module .*chunk-.*\); removed it, and running the TypeScript sources through tsx this time/);
+    assert.equal(await call(damaged.url, 'example_hello_world'), 'Hello from the example MCP server!');
+    assert.equal(await stat(currentDir).catch(() => undefined), undefined, 'the damaged core was left in the cache');
+  } finally {
+    await damaged.stop();
+  }
+  await rm(project, { recursive: true, force: true });
 });
