@@ -1,15 +1,16 @@
 // The core, precompiled for a Node that cannot run its TypeScript itself (Node 20; any Node when
 // the package is installed under node_modules, where Node does not strip types). Without it, tsx
 // compiles every core file and Node 20 sends every import of the process (about 1,100 files,
-// the dependencies' too) through tsx's hooks thread: the proxy started in about 1.25 s
-// instead of 0.7 s, with only the example plugin.
+// the dependencies' too) through tsx's hooks thread: importing the core took 0.71-0.75 s,
+// against 0.45-0.59 s for this bundle (issue 11's measurements, README: Performance).
 //
 // Like Vite's dependency pre-bundling, it needs no build step of the user: the first start
 // bundles core/ with esbuild (already installed, tsx uses it) into
 // node_modules/.cache/mcp-switchboard/core-<hash>/, and every start after it whose sources are
-// the same imports that. The hash covers every core file, tsconfig.json, esbuild's version and
-// this file, so an edited core is rebuilt at its next start (about 0.2 s).
-// The dependencies stay where they are, imported by name: plugins share them with the core.
+// the same imports that. The hash covers every core file, tsconfig.json, package.json, the
+// package's place, esbuild's version and this file, so an edited core is rebuilt at its next
+// start (about 0.2 s). The dependencies stay where they are, imported by name: plugins share
+// them with the core.
 //
 // Plain JavaScript: it runs before anything can load TypeScript.
 import { createHash, randomBytes } from 'node:crypto';

@@ -18,6 +18,18 @@ async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ url
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, server, sockets: () => connections };
 }
 
+/** A server whose reply is an event stream that starts with `first` and stays open; `requestEnded` settles when the request's connection closes. */
+async function openStream(first: string): Promise<{ url: string; server: Server; requestEnded: Promise<void> }> {
+  let ended!: () => void;
+  const requestEnded = new Promise<void>((resolve) => (ended = resolve));
+  const { url, server } = await serve((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(first);
+    req.on('close', ended);
+  });
+  return { url, server, requestEnded };
+}
+
 const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections());
 
 test('a JSON reply: status, headers and body as fetch gives them, the request headers and body as sent, connections reused', async () => {
@@ -49,13 +61,7 @@ test('a JSON reply: status, headers and body as fetch gives them, the request he
 });
 
 test('an event stream is delivered as it arrives; aborting errors the body with the reason and ends the request', async () => {
-  let ended!: () => void;
-  const requestEnded = new Promise<void>((resolve) => (ended = resolve));
-  const { url, server } = await serve((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.write('id: 1\ndata: first\n\n');
-    req.on('close', ended);
-  });
+  const { url, server, requestEnded } = await openStream('id: 1\ndata: first\n\n');
   try {
     const controller = new AbortController();
     const response = await keepAliveFetch(url, { method: 'POST', body: '{}', signal: controller.signal, redirect: 'manual' });
@@ -299,13 +305,7 @@ test("a POST's event stream kept open after its answer is handed over as a strea
 });
 
 test('aborting while a POST\'s event stream is read before it is handed over rejects with the reason and ends the request', async () => {
-  let ended!: () => void;
-  const requestEnded = new Promise<void>((resolve) => (ended = resolve));
-  const { url, server } = await serve((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.write(PRIMING); // a long call: nothing but the priming event yet
-    req.on('close', ended);
-  });
+  const { url, server, requestEnded } = await openStream(PRIMING); // a long call: nothing but the priming event yet
   try {
     const controller = new AbortController();
     const pending = keepAliveFetch(url, { method: 'POST', body: '{}', signal: controller.signal, redirect: 'manual' });
