@@ -94,7 +94,12 @@ function registerTsx(): Promise<void> {
   return tsx;
 }
 
-function importHooks(): Promise<void> {
+/**
+ * Resolves once the proxy's import hooks are registered (without tsx where Node has in-thread
+ * hooks): JavaScript config files need them too, so that `mcp-switchboard` and the SDK they
+ * import are the running proxy's (a precompiled core's `mcp-switchboard` is not TypeScript).
+ */
+export function importHooks(): Promise<void> {
   hooks ??= (async () => {
     if (registerHooks) {
       await initialize({ appRoot, selfEntry });

@@ -109,6 +109,7 @@ export default definePlugin({
   server: () => {
     const server = new McpServer({ name: 'whence', version: '1.0.0' });
     server.registerTool('core', { description: 'where mcp-switchboard resolves' }, async () => ({ content: [{ type: 'text', text: import.meta.resolve('mcp-switchboard') }] }));
+    server.registerTool('config-core', { description: 'where it resolved for the config file' }, async () => ({ content: [{ type: 'text', text: String((globalThis as { configCore?: string }).configCore) }] }));
     return server;
   },
 });
@@ -160,6 +161,28 @@ test('installed (or on Node 20), the first start compiles the core into node_mod
     assert.equal(await call(second.url, 'example_hello_world'), 'Hello from the example MCP server!');
   } finally {
     await second.stop();
+  }
+  await rm(project, { recursive: true, force: true });
+});
+
+test('a JavaScript config file that imports mcp-switchboard gets the running core too', { timeout: 180_000 }, async () => {
+  const { app, project } = await packageCopy();
+  await whencePlugins(project);
+  // Found in the working directory; its plugin folder is the whence plugin's.
+  await writeFile(
+    join(project, 'switchboard.config.mjs'),
+    `import { definePlugin } from 'mcp-switchboard';\nglobalThis.configCore = typeof definePlugin === 'function' ? import.meta.resolve('mcp-switchboard') : 'no definePlugin';\nexport default { pluginDirs: ['more-plugins'] };\n`,
+  );
+  const proxy = await startProcess(process.execPath, [join(app, 'bin/switchboard.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json'], {
+    cwd: project,
+    ready: SERVING,
+    timeoutMs: 60_000,
+  });
+  try {
+    const [built] = await readdir(join(app, 'node_modules', '.cache', 'mcp-switchboard'));
+    assert.equal(await call(proxy.url, 'whence_config-core'), pathToFileURL(join(app, 'node_modules', '.cache', 'mcp-switchboard', built!, 'index.js')).href, 'the config file got another copy of the core than the one running');
+  } finally {
+    await proxy.stop();
   }
   await rm(project, { recursive: true, force: true });
 });

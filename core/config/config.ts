@@ -17,7 +17,7 @@ import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { SwitchboardError } from '../errors.ts';
-import { typeScriptLoader } from '../typescript.ts';
+import { importHooks, typeScriptLoader } from '../typescript.ts';
 import { DEFAULTS, SETTING_SCHEMAS, resolveSettings, type Settings } from './settings.ts';
 import { ExpansionError, expandAll, type Env, type Substitution } from './expand.ts';
 import type { McpServers } from '../plugins/mcp-servers.ts';
@@ -221,7 +221,7 @@ async function readConfigFile(
   env: Env,
 ): Promise<{ settings: FileSettings; dir: string; path?: string; substitutions: Substitution[] }> {
   const importLoader = async (filepath: string) => {
-    if (/\.m?ts$/.test(filepath)) await typeScriptLoader();
+    await (/\.m?ts$/.test(filepath) ? typeScriptLoader() : importHooks());
     return ((await import(pathToFileURL(filepath).href)) as { default?: unknown }).default;
   };
   const explorer = cosmiconfig('switchboard', {
