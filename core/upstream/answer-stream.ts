@@ -40,19 +40,17 @@ export type Settled =
 export function settleEventStream(reply: IncomingMessage, onSettled: (settled: Settled) => void): void {
   const read: Buffer[] = [];
   const decoder = new StringDecoder('utf8');
-  let answer: string | undefined;
-  let message: object | undefined;
+  /** The answer, as it came and parsed: set once, by the first event that is one. */
+  let answer: { json: string; message: object } | undefined;
   let other = false;
   let timer: NodeJS.Timeout | undefined;
   let failure: Error | undefined;
   const parser = createParser({
     onEvent: ({ data }) => {
       if (data === '') return; // a priming event
-      const parsed = answer === undefined ? responseIn(data) : undefined;
-      if (parsed) {
-        answer = data;
-        message = parsed;
-      } else other = true;
+      const message = answer === undefined ? responseIn(data) : undefined;
+      if (message) answer = { json: data, message };
+      else other = true;
     },
   });
 
@@ -75,11 +73,11 @@ export function settleEventStream(reply: IncomingMessage, onSettled: (settled: S
     if (size > MAX_ANSWER_BYTES) return settle({ kind: 'stream', read, ended: false });
     parser.feed(decoder.write(chunk));
     if (other) return settle({ kind: 'stream', read, ended: false });
-    if (answer !== undefined && !timer) timer = setTimeout(() => settle({ kind: 'stream', read, ended: false }), ANSWER_END_MS);
+    if (answer && !timer) timer = setTimeout(() => settle({ kind: 'stream', read, ended: false }), ANSWER_END_MS);
   };
   const onEnd = () => {
     parser.feed(decoder.end());
-    if (answer !== undefined && message && !other) settle({ kind: 'answer', json: answer, message });
+    if (answer && !other) settle({ kind: 'answer', ...answer });
     else settle({ kind: 'stream', read, ended: true });
   };
   const onError = (error: Error) => (failure = error);
