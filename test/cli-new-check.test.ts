@@ -169,6 +169,44 @@ export default { prefix: 'ticking', server: () => new McpServer({ name: 'ticking
   }
 });
 
+test('a plain index.js in a folder outside the project loads on every Node: ES module syntax without a package type, and CommonJS compiled by tsc', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-js-'));
+  const manifest = (prefix: string) => `{ prefix: ${JSON.stringify(prefix)}, remote: { url: ${JSON.stringify(upstream.url)} } }`;
+  try {
+    // No package.json anywhere above (a mounted volume): Node 20 took this for CommonJS.
+    await mkdir(join(dir, 'bare', 'esm'), { recursive: true });
+    await writeFile(join(dir, 'bare', 'esm', 'index.js'), `export default ${manifest('esm')};\n`);
+    // A package.json that says no type, as `npm init` writes it.
+    await mkdir(join(dir, 'typeless', 'esm2'), { recursive: true });
+    await writeFile(join(dir, 'typeless', 'package.json'), JSON.stringify({ name: 'my-plugins', version: '1.0.0' }));
+    await writeFile(join(dir, 'typeless', 'esm2', 'index.js'), `const manifest = ${manifest('esm2')};\nexport default manifest;\n`);
+    // tsc's CommonJS output of `export default {...}`.
+    await mkdir(join(dir, 'bare', 'tsc'), { recursive: true });
+    await writeFile(join(dir, 'bare', 'tsc', 'index.js'), `"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\nexports.default = ${manifest('tsc')};\n`);
+    // Plain CommonJS stays CommonJS.
+    await mkdir(join(dir, 'bare', 'cjs'), { recursive: true });
+    await writeFile(join(dir, 'bare', 'cjs', 'index.js'), `module.exports = ${manifest('cjs')};\n`);
+
+    const checked = await cli.run(['check', join(dir, 'bare', 'esm'), join(dir, 'typeless', 'esm2'), join(dir, 'bare', 'tsc'), join(dir, 'bare', 'cjs')]);
+    assert.equal(checked.code, 0, `check of plain index.js folders: ${checked.stdout}${checked.stderr}`);
+    for (const [folder, prefix] of [['bare/esm', 'esm'], ['typeless/esm2', 'esm2'], ['bare/tsc', 'tsc'], ['bare/cjs', 'cjs']]) {
+      assert.ok(checked.stdout.includes(`ok       ${join(dir, folder)}: remote, prefix "${prefix}"`), `check of ${folder}: ${checked.stdout}`);
+    }
+    assert.doesNotMatch(checked.stderr, /MODULE_TYPELESS_PACKAGE_JSON/, "Node warned about the folder's package.json, as it would at every start");
+
+    const proxy = await cli.serve(['--plugins', join(dir, 'bare'), '--plugins', join(dir, 'typeless')]);
+    try {
+      const listed = await cli.run(['list', proxy.url]);
+      assert.equal(listed.code, 0, listed.stderr);
+      for (const prefix of ['esm', 'esm2', 'tsc', 'cjs']) assert.match(listed.stdout, new RegExp(`^  ${prefix}_example_hello_world  `, 'm'), `the ${prefix} plugin is not listed: ${listed.stdout}`);
+    } finally {
+      await proxy.stop();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('check validates the config file and its mcpServers entries with the proxy\'s messages', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-check-'));
   try {

@@ -9,11 +9,17 @@
  *    without a node_modules of its own, and the process holds one SDK instance.
  * 2. TypeScript files outside any node_modules are ES modules, even in a folder with no
  *    package.json (where tsx would otherwise compile them to CommonJS and break top-level await;
- *    Node's own type stripping would guess from the syntax).
+ *    Node's own type stripping would guess from the syntax). So is a `.js` file there whose
+ *    package.json (if any) says no `type` and that uses `import`/`export`: Node 22.7+ decides so
+ *    from the syntax; Node 20 would load it as CommonJS (tsx then nests its default export one
+ *    level down, or Node refuses a `require()` of it in a cycle).
  * 3. A reload imports a plugin's entry with `?switchboard-v=N`; the files it imports (outside
  *    node_modules) get the same parameter, so the whole plugin is read afresh, not only its entry.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 
 interface ResolveResult {
   url: string;
@@ -63,11 +69,53 @@ function adjust(next: ResolveResult, parentURL: string | undefined): ResolveResu
   if (resolved.format === 'module' || resolved.format === 'module-typescript' || !resolved.url.startsWith('file:')) return resolved;
   // tsx marks the CommonJS view of a file with query parameters; the file itself is what we load.
   const path = fileURLToPath(resolved.url.replace(/(?:%3F|\?).*$/, ''));
-  if (!TYPESCRIPT.test(path) || path.includes('/node_modules/')) return resolved;
+  if (path.includes('/node_modules/')) return resolved;
+  const typeScript = TYPESCRIPT.test(path);
+  if (!typeScript && !(path.endsWith('.js') && typeless(path) && hasModuleSyntax(path))) return resolved;
   const url = pathToFileURL(path);
   const version = versionOf(resolved.url);
   if (version) url.searchParams.set(VERSION, version);
-  return { ...resolved, url: url.href, format: native ? 'module-typescript' : 'module' };
+  return { ...resolved, url: url.href, format: typeScript && native ? 'module-typescript' : 'module' };
+}
+
+/** Whether the package.json nearest to `path`, if there is one, leaves its `type` unsaid. */
+function typeless(path: string): boolean {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(join(dir, 'package.json'), 'utf8');
+    } catch {
+      // none here: look further up
+    }
+    if (text !== undefined) {
+      try {
+        return (JSON.parse(text) as { type?: unknown }).type === undefined;
+      } catch {
+        return true;
+      }
+    }
+    if (dirname(dir) === dir) return true;
+  }
+}
+
+/** The messages V8 gives ES module syntax compiled as a CommonJS function body (Node 22's syntax detection retries on the same). */
+const MODULE_SYNTAX =
+  /^(?:Cannot use import statement outside a module|Unexpected token 'export'|Cannot use 'import\.meta' outside a module|await is only valid in async functions and the top level bodies of modules)/;
+
+/** Whether the JavaScript in `path` needs to be an ES module: it does not compile as CommonJS, for ES module syntax. Compiled, not run. */
+function hasModuleSyntax(path: string): boolean {
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch {
+    return false;
+  }
+  try {
+    new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: path });
+    return false;
+  } catch (error) {
+    return error instanceof SyntaxError && MODULE_SYNTAX.test(error.message);
+  }
 }
 
 const VERSION = 'switchboard-v';

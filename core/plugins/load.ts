@@ -66,7 +66,7 @@ export async function loadManifest(folder: PluginFolder, options: LoadOptions = 
       throw error;
     }
   }
-  const checked = data ? checkDataManifest(value) : checkManifest((value as { default?: unknown }).default);
+  const checked = data ? checkDataManifest(value) : checkManifest(defaultExport(value));
   if ('problems' in checked) {
     // A value from the environment is not quoted back (a problem quotes a value of the wrong type: `must be number, not string "..."`).
     const scrubber = new Secrets();
@@ -74,6 +74,19 @@ export async function loadManifest(folder: PluginFolder, options: LoadOptions = 
     throw fail('SB_PLUGIN_MANIFEST', scrubber.scrub(`invalid manifest${data ? ` in ${file}` : ''}: ${checked.problems.join('; ')}`));
   }
   return { manifest: checked.manifest, substituted };
+}
+
+/**
+ * A code entry's default export. CommonJS compiled from an ES module (tsc's or esbuild's
+ * `exports.default`, marked `__esModule`) reaches an `import()` as `{ default: exports }`, so its
+ * manifest is one level further down, where a bundler's interop would look for it.
+ */
+function defaultExport(namespace: unknown): unknown {
+  const value = (namespace as { default?: unknown }).default;
+  if (typeof value === 'object' && value !== null && (value as { __esModule?: unknown }).__esModule === true && 'default' in value) {
+    return (value as { default: unknown }).default;
+  }
+  return value;
 }
 
 async function importCode(entry: string, version: number): Promise<unknown> {
