@@ -16,8 +16,8 @@ let client: Connected;
 let changes = 0;
 let remote: RunningProcess;
 
-/** A plugin folder whose `greet` tool answers with what `greeting.ts` exports. */
-async function writeGreeter(name: string, greeting: string, prefix = name): Promise<void> {
+/** A plugin folder whose `greet` tool answers with what `greeting.ts` exports (`slow` after `slowMs`). */
+async function writeGreeter(name: string, greeting: string, prefix = name, { timeoutMs = 1500, slowMs = 600 } = {}): Promise<void> {
   const folder = join(dir, name);
   await mkdir(folder, { recursive: true });
   await writeFile(join(folder, 'greeting.ts'), `export const greeting: string = ${JSON.stringify(greeting)};\n`);
@@ -28,12 +28,12 @@ import { definePlugin } from 'mcp-switchboard';
 import { greeting } from './greeting.ts';
 export default definePlugin({
   prefix: ${JSON.stringify(prefix)},
-  timeoutMs: 1500,
+  timeoutMs: ${timeoutMs},
   server: () => {
     const server = new McpServer({ name: ${JSON.stringify(name)}, version: '1.0.0' });
     server.registerTool('greet', { description: 'Greets' }, async () => ({ content: [{ type: 'text', text: greeting }] }));
-    server.registerTool('slow', { description: 'Answers after 600 ms' }, async () => {
-      await new Promise((resolve) => setTimeout(resolve, 600));
+    server.registerTool('slow', { description: 'Answers after ${slowMs} ms' }, async () => {
+      await new Promise((resolve) => setTimeout(resolve, ${slowMs}));
       return { content: [{ type: 'text', text: 'slow ' + greeting }] };
     });
     server.registerTool('hang', { description: 'Never answers' }, async () => new Promise(() => {}));
@@ -109,6 +109,17 @@ test('a removed folder is unmounted: list_changed, its tools gone, a hung call e
   });
   await assert.rejects(client.client.callTool({ name: 'fresh_greet' }), /Unknown tool: fresh_greet/);
   assert.equal(textOf(await client.client.callTool({ name: 'steady_greet' })), 'steady hello', 'the other plugin never noticed');
+});
+
+test('a call in progress when its folder is removed finishes on the old version, within the plugin\'s timeout', async () => {
+  // Longer than the 5 s the proxy once gave a removed plugin's calls, shorter than its timeout.
+  await writeGreeter('lasting', 'lasting hello', 'lasting', { timeoutMs: 9000, slowMs: 5500 });
+  await until(async () => ((await tools()).includes('lasting_slow') ? true : undefined), 'lasting to be mounted');
+  const call = client.client.callTool({ name: 'lasting_slow' }, undefined, { timeout: 15_000 });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await rm(join(dir, 'lasting'), { recursive: true });
+  await until(async () => (!(await tools()).includes('lasting_greet') ? true : undefined), 'lasting to be unmounted');
+  assert.equal(textOf(await call), 'slow lasting hello', 'the removed plugin did not finish a call it had started, well within its timeout');
 });
 
 test('renaming a folder to _name disables it; renaming it back enables it', async () => {

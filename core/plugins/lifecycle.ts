@@ -92,8 +92,6 @@ interface Entry {
 
 type Loader = (version: number) => Promise<LoadedManifest>;
 
-/** Requests in progress on a removed plugin get at most this long to finish. */
-const REMOVAL_GRACE_MS = 5000;
 
 export class PluginLifecycle {
   readonly #options: LifecycleOptions;
@@ -150,7 +148,8 @@ export class PluginLifecycle {
       this.#options.registry.remove(plugin);
       plugin.log.info(`unmounted ${plugin.label}: ${reason}`);
       this.#options.onListChanged(groupsWithItems(plugin.counts));
-      const retiring = this.#retire(plugin, reason, Math.min(plugin.timeoutMs, REMOVAL_GRACE_MS));
+      // Requests in progress finish on the removed version, as they do on a reloaded one: within the plugin's timeout.
+      const retiring = this.#retire(plugin, reason, plugin.timeoutMs);
       this.#reconsider();
       await retiring;
     });
