@@ -84,6 +84,23 @@ test('the scaffolded test passes, and fails when the tool breaks', async () => {
   assert.match(failing.stdout, /^# fail 1$/m);
 });
 
+test('in a checkout, a scaffold\'s test passes as printed (from the checkout) and with npm test in its folder', async () => {
+  // Inside the checkout, where `npm run switchboard -- new plugin` puts it; .tmp is ignored by git.
+  await mkdir(join(ROOT, '.tmp'), { recursive: true });
+  const dir = await mkdtemp(join(ROOT, '.tmp', 'scaffold-'));
+  try {
+    const made = await exec(process.execPath, ['bin/switchboard.js', 'new', 'plugin', 'notes', '--dir', dir], { cwd: ROOT, env: cleanEnv() });
+    const printed = made.stdout.match(/^ {2}(node --import tsx --test \S+)$/m)?.[1];
+    assert.ok(printed, `new plugin printed no test command:\n${made.stdout}`);
+    const fromCheckout = await exec(process.execPath, printed.split(' ').slice(1), { cwd: ROOT, env: cleanEnv() }).catch((error: { stdout: string; stderr: string }) => error);
+    assert.match(fromCheckout.stdout, /^# pass 1$/m, `"${printed}" in the checkout fails:\n${fromCheckout.stdout}${fromCheckout.stderr}`);
+    const npmTest = await exec('npm', ['test', '--silent'], { cwd: join(dir, 'notes'), env: cleanEnv() }).catch((error: { stdout: string; stderr: string }) => error);
+    assert.match(npmTest.stdout, /^# pass 1$/m, `npm test in the scaffold's folder fails:\n${npmTest.stdout}${npmTest.stderr}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('new plugin refuses to overwrite a folder, a bad NAME and bad flags', async () => {
   const first = await cli.run(['new', 'plugin', 'keep']);
   assert.equal(first.code, 0, first.stderr);

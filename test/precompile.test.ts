@@ -91,7 +91,8 @@ async function packageCopy(): Promise<{ app: string; project: string }> {
   for (const entry of ['bin', 'core', 'plugins', 'package.json', 'tsconfig.json']) await cp(join(ROOT, entry), join(app, entry), { recursive: true });
   await mkdir(join(app, 'node_modules'));
   for (const entry of await readdir(join(ROOT, 'node_modules'))) {
-    if (entry !== '.cache') await symlink(join(ROOT, 'node_modules', entry), join(app, 'node_modules', entry));
+    // Not the checkout's link to itself (a devDependency): this copy is the package here.
+    if (entry !== '.cache' && entry !== 'mcp-switchboard') await symlink(join(ROOT, 'node_modules', entry), join(app, 'node_modules', entry));
   }
   return { app, project };
 }
