@@ -154,7 +154,7 @@ test('an unset variable in the config file stops start-up, naming the file and t
   await assert.rejects(loadConfig({ cwd, env: { GITHUB_TOKEN: undefined } }), (error: Error) => {
     assert.equal(
       error.message,
-      `config file ${join(cwd, 'switchboard.config.json')}: key "mcpServers.github.headers.Authorization": environment variable GITHUB_TOKEN is not set (use \${GITHUB_TOKEN:-default} for a default)`,
+      `config file switchboard.config.json: key "mcpServers.github.headers.Authorization": environment variable GITHUB_TOKEN is not set (use \${GITHUB_TOKEN:-default} for a default)`,
     );
     return true;
   });

@@ -148,7 +148,7 @@ test('a variable the config file needs but the environment lacks stops start-up 
     assert.equal(error.code, 1);
     assert.equal(
       error.stderr,
-      `switchboard: config file ${join(cwd, 'switchboard.config.json')}: key "mcpServers.github.headers.Authorization": environment variable SWITCHBOARD_TEST_NEVER_SET is not set (use \${SWITCHBOARD_TEST_NEVER_SET:-default} for a default)\n`,
+      `switchboard: config file switchboard.config.json: key "mcpServers.github.headers.Authorization": environment variable SWITCHBOARD_TEST_NEVER_SET is not set (use \${SWITCHBOARD_TEST_NEVER_SET:-default} for a default)\n`,
     );
     return true;
   });

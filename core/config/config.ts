@@ -252,7 +252,8 @@ async function readConfigFile(
     throw new SwitchboardError('SB_CONFIG_INVALID', `${where}: cannot be read: ${(error as Error).message}`, { cause: error, culprit: where });
   }
   if (!found || found.isEmpty) return { settings: {}, dir: cwd, path: found?.filepath, substitutions: [] };
-  const where = `config file ${found.filepath}`;
+  // Named as `switchboard check` and plugin folders are: relative to the working directory when inside it.
+  const where = `config file ${displayPath(found.filepath, cwd)}`;
   let expanded: { value: unknown; substitutions: Substitution[] };
   try {
     expanded = expandAll(found.config as unknown, env);
