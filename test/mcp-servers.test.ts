@@ -167,6 +167,9 @@ test('--mcp-servers points the proxy at the config a client already has (VS Code
       assert.equal(textOf(await client.callTool({ name: 'fixture_shout', arguments: { text: 'vs code' } })), 'VS CODE');
       assert.match(textOf(await client.callTool({ name: 'stdio_pid' })), /^\d+$/);
       assert.equal(textOf(await client.callTool({ name: 'example_hello_world' })), 'Hello from the example MCP server!');
+      const { plugins } = (await (await fetch(new URL('/readyz', proxy.url))).json()) as { plugins: Array<{ source: string }> };
+      const sources = plugins.map((plugin) => plugin.source);
+      assert.ok(sources.includes(`${join(dir, 'mcp.json')}#servers.fixture`), `an entry is named by the key it is under in the file ("servers"): ${sources.join(', ')}`);
     } finally {
       await close();
     }

@@ -169,7 +169,7 @@ async function readMcpServersFile(path: string, cwd: string): Promise<McpServers
   }
   const servers = parsed.mcpServers ?? parsed.servers;
   if (servers === undefined) throw new SwitchboardError('SB_CONFIG_INVALID', `${where}: has no "mcpServers" (or "servers") object`, { culprit: display });
-  return { origin: { file: path, display, dir: dirname(path) }, servers };
+  return { origin: { file: path, display, dir: dirname(path), key: parsed.mcpServers === undefined ? 'servers' : 'mcpServers' }, servers };
 }
 
 /** Settings given as JSON in the environment, with an example for the error when they are not. */

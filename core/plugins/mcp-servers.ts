@@ -23,6 +23,8 @@ export interface McpServersOrigin {
   display: string;
   /** Where relative paths (cwd) are resolved: the file's directory. */
   dir: string;
+  /** The key the servers are under in that file, as messages name an entry: `mcpServers` (the default) or VS Code's `servers`. */
+  key?: 'mcpServers' | 'servers';
 }
 
 /** An `mcpServers` object to mount, and where it came from. */
@@ -70,8 +72,8 @@ export function mcpServerEntries(servers: unknown, origin: McpServersOrigin, env
 
 function entrySource(origin: McpServersOrigin, key: string): PluginSource {
   return {
-    id: `${origin.file}#mcpServers.${key}`,
-    display: `${origin.display}#mcpServers.${key}`,
+    id: `${origin.file}#${origin.key ?? 'mcpServers'}.${key}`,
+    display: `${origin.display}#${origin.key ?? 'mcpServers'}.${key}`,
     description: `mcpServers entry "${key}" in ${origin.display}`,
     dir: origin.dir,
   };
