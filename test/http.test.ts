@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { connect as connectTcp } from 'node:net';
 import { ROOT, startProxy, type RunningProxy, ACCEPT, INITIALIZE } from './helpers.ts';
 import { checkHostAndOrigin } from '../core/http/app.ts';
 
@@ -126,6 +127,26 @@ test('JSON nested deeper than 100 levels is refused with a JSON-RPC error carryi
   assert.equal(body.error.code, -32600);
   assert.match(body.error.message, /nested deeper than 100 levels/);
   assert.equal((await fetch(proxy.url.replace('/mcp', '/healthz'))).status, 200);
+});
+
+test('a client that resets its connection mid-request is not logged as a failure of the proxy, and the proxy serves on', async () => {
+  const { hostname, port } = new URL(proxy.url);
+  const before = proxy.logs().length;
+  await new Promise<void>((resolve, reject) => {
+    const socket = connectTcp(Number(port), hostname, () => {
+      // Headers and half a body, then a TCP reset: what a client killed mid-upload does.
+      socket.write(`POST /mcp HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\nAccept: ${ACCEPT}\r\nContent-Length: 1000\r\n\r\n{"jsonrpc":"2.0",`);
+      setTimeout(() => {
+        socket.resetAndDestroy();
+        resolve();
+      }, 100);
+    });
+    socket.on('error', reject);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const errors = proxy.logs().slice(before).filter((line) => Number(line.level) >= 50);
+  assert.deepEqual(errors.map((line) => line.msg), [], 'a client going away was logged as an error of the proxy');
+  assert.equal((await fetch(new URL('/healthz', proxy.url))).status, 200);
 });
 
 test('requests from a foreign Host or Origin are refused (DNS-rebinding protection)', async () => {

@@ -73,6 +73,9 @@ export interface HttpOptions {
   metrics?: Metrics;
 }
 
+/** Error codes of a connection the client ended (a reset, a write after it left, a body cut short). */
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 /** Deeper than this, a body is refused: validating it would exhaust the stack. */
 const MAX_JSON_DEPTH = 100;
 /** Longer batches are refused before anything looks at their messages (the SDK allows 100). */
@@ -83,7 +86,11 @@ export function createApp(options: HttpOptions): Koa {
   const router = new Router();
   const limits = new HttpLimits(options.limits, options.log);
 
-  app.on('error', (error, ctx) => options.log.error({ err: error, path: ctx?.path }, 'HTTP request failed'));
+  app.on('error', (error: Error & { code?: unknown; type?: unknown }, ctx) => {
+    // A client that went away (killed, timed out, reset) before its request was read or answered is not a failure of the proxy.
+    if (CLIENT_GONE.has(String(error.code)) || error.type === 'request.aborted') options.log.debug({ err: error, path: ctx?.path }, 'the client closed the connection before its request was done');
+    else options.log.error({ err: error, path: ctx?.path }, 'HTTP request failed');
+  });
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok', ...options.health() };
