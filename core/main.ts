@@ -3,7 +3,7 @@
  * and exit codes. `npm start` and the `switchboard` command both come here.
  */
 import { parseArgs } from 'node:util';
-import { EXIT, commandNamed, commandsHelp, runCommand } from './cli/commands.ts';
+import { EXIT, commandNamed, commandsHelp, runCommand, withHint } from './cli/commands.ts';
 import { VERSION } from './version.ts';
 import { SwitchboardError } from './errors.ts';
 
@@ -36,20 +36,19 @@ options:
   -h, --help              This help.
 `;
 
+const SERVE_OPTIONS = {
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  plugins: { type: 'string', multiple: true },
+  'mcp-servers': { type: 'string', multiple: true },
+  config: { type: 'string', short: 'c' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 async function serve(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-      plugins: { type: 'string', multiple: true },
-      'mcp-servers': { type: 'string', multiple: true },
-      config: { type: 'string', short: 'c' },
-      'log-level': { type: 'string' },
-      'log-format': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS });
   if (values.help) {
     process.stdout.write(SERVE_HELP);
     return;
@@ -139,7 +138,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof SwitchboardError) process.stderr.write(`switchboard: ${error.message}\n`);
     else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`switchboard serve: ${error.message}\nusage: ${SERVE_USAGE}\n(switchboard serve --help says more)\n`);
+      process.stderr.write(`switchboard serve: ${withHint(error.message, Object.keys(SERVE_OPTIONS))}\nusage: ${SERVE_USAGE}\n(switchboard serve --help says more)\n`);
       process.exitCode = EXIT.usage;
       return;
     } else process.stderr.write(`switchboard: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -261,6 +261,14 @@ test('an unknown flag or command is a usage error (exit 2) naming it', async () 
   const unknown = await switchboard('frobnicate');
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /switchboard: unknown command "frobnicate"/);
+  for (const [args, line] of [
+    [['serve', '--prot', '1'], "switchboard serve: Unknown option '--prot' (did you mean --port?)"],
+    [['list', '--jsn', 'http://localhost:1/mcp'], "switchboard list: Unknown option '--jsn' (did you mean --json?)"],
+  ] as const) {
+    const typo = await switchboard(...args);
+    assert.equal(typo.code, 2, `${args.join(' ')}: ${typo.stderr}`);
+    assert.equal(typo.stderr.split('\n')[0], line, 'a mistyped flag gets the nearest one as a hint');
+  }
 });
 
 test('mistakes exit 2 with a hint; an unreachable server exits 1 naming it', async () => {

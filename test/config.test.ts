@@ -74,6 +74,7 @@ test('a bad value names the key and where it came from', async () => {
   await assert.rejects(loadConfig({ cwd, env: {} }), /switchboard\.config\.json: key "port"/);
   await assert.rejects(loadConfig({ cwd: await dirWith({}), env: { PORT: 'abc' } }), /environment variable SWITCHBOARD_PORT \(port\): "abc" is not valid/);
   await assert.rejects(loadConfig({ cwd: await dirWith({}), env: {}, flags: { port: '70000' } }), /flag --port \(port\): "70000" is not valid/);
+  await assert.rejects(loadConfig({ cwd: await dirWith({}), env: { SWITCHBOARD_WATCH: 'maybe' } }), /environment variable SWITCHBOARD_WATCH \(watch\): "maybe" is not valid: must be true, false or "poll"$/, 'the message says what watch accepts');
   await assert.rejects(loadConfig({ cwd: await dirWith({}), env: { SWITCHBOARD_LOG_LEVEL: 'loud' } }), /SWITCHBOARD_LOG_LEVEL \(logLevel\)/);
 });
 

@@ -3,6 +3,7 @@
  * (an unknown flag is a usage error naming it), with `--help` on every command.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest } from '../did-you-mean.ts';
 import { EXIT, UsageError, styleFor, type CliIO } from './io.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -43,7 +44,7 @@ export async function runCommand(command: Command, argv: string[], io: CliIO): P
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...command.options, help: { type: 'boolean', short: 'h' } } }) as typeof parsed;
   } catch (error) {
-    return usageError(command, (error as Error).message, io);
+    return usageError(command, withHint((error as Error).message, Object.keys(command.options)), io);
   }
   if (parsed.values.help) {
     io.stdout.write(helpOf(command));
@@ -55,6 +56,13 @@ export async function runCommand(command: Command, argv: string[], io: CliIO): P
     if (error instanceof UsageError) return usageError(command, error.message, io);
     throw error;
   }
+}
+
+/** parseArgs' message for an unknown flag, made `Unknown option '--prot' (did you mean --port?)` when one of `options` is near it. */
+export function withHint(message: string, options: readonly string[]): string {
+  const unknown = /^Unknown option '--([^'=]+)'/.exec(message)?.[1];
+  const hint = unknown === undefined ? undefined : closest(unknown, options);
+  return hint ? `Unknown option '--${unknown}' (did you mean --${hint}?)` : message;
 }
 
 function usageError(command: Command, message: string, io: CliIO): number {

@@ -2,7 +2,7 @@
  * The `switchboard` commands other than `serve` (which main.ts runs): each in its own file,
  * listed here for dispatch and for `switchboard --help`.
  */
-import { helpOf, runCommand, type Command } from './command.ts';
+import { helpOf, runCommand, withHint, type Command } from './command.ts';
 import { pluginsCommand } from './plugins.ts';
 import { listCommand } from './list.ts';
 import { callCommand } from './call.ts';
@@ -12,7 +12,7 @@ import { checkCommand } from './check.ts';
 import { newCommand } from './new-plugin.ts';
 
 export { EXIT, type CliIO } from './io.ts';
-export { helpOf, runCommand };
+export { helpOf, runCommand, withHint };
 
 export const COMMANDS: readonly Command[] = [pluginsCommand, listCommand, callCommand, getCommand, readCommand, checkCommand, newCommand];
 

@@ -23,6 +23,7 @@ import { ExpansionError, expandAll, type Env, type Substitution } from './expand
 import type { McpServers } from '../plugins/mcp-servers.ts';
 import { displayPath } from '../plugins/discover.ts';
 import { Secrets } from '../redact.ts';
+import { closest } from '../did-you-mean.ts';
 import { resolveTracing } from '../observability/tracing-settings.ts';
 
 /** The settings, plus what only a config file, the environment or flags can say. */
@@ -305,29 +306,4 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   }
   while (current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
   return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
-}
-
-/** The known key nearest to a mistyped one (edit distance at most 3), if any. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 4;
-  for (const candidate of candidates) {
-    const d = distance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
 }

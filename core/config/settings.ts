@@ -157,7 +157,7 @@ export const SETTING_SCHEMAS = {
   resumeGraceMs: z.number().int().min(0),
   logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]),
   logFormat: z.enum(LOG_FORMATS as [LogFormat, ...LogFormat[]]),
-  watch: z.union([z.boolean(), z.literal('poll')]),
+  watch: z.union([z.boolean(), z.literal('poll')], { error: 'must be true, false or "poll"' }),
   watchDebounceMs: z.number().int().min(0),
   loadTimeoutMs: z.number().int().positive(),
   maxProcessesPerPlugin: z.number().int().positive(),
