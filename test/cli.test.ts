@@ -183,6 +183,10 @@ test('every client command sends --header (and --token); without them a guarded 
   const viaEnv = await cli.run(['plugins', guarded.url, '--json'], { env: { SWITCHBOARD_TOKEN: TOKEN } });
   assert.equal(viaEnv.code, 0, `SWITCHBOARD_TOKEN: ${viaEnv.stderr}`);
   assert.equal(JSON.parse(viaEnv.stdout).ready, true);
+  // No URL: where a `switchboard serve` with the same environment listens (SWITCHBOARD_PORT), as the user set it for both.
+  const samePort = await cli.run(['plugins', '--json'], { env: { SWITCHBOARD_TOKEN: TOKEN, SWITCHBOARD_PORT: new URL(guarded.url).port } });
+  assert.equal(samePort.code, 0, `plugins with SWITCHBOARD_PORT and no URL: ${samePort.stderr}`);
+  assert.equal(JSON.parse(samePort.stdout).ready, true);
   const badHeader = await switchboard('list', guarded.url, '--header', 'no colon here');
   assert.equal(badHeader.code, 2);
   assert.match(badHeader.stderr, /--header must be "Name: value", got "no colon here"/);

@@ -16,6 +16,12 @@ const CLIENT_INFO = { name: 'switchboard-cli', version: VERSION };
 /** The default endpoint, where `switchboard serve` listens. */
 export const DEFAULT_URL = 'http://localhost:8490/mcp';
 
+/** Where a `switchboard serve` started with the same environment listens: SWITCHBOARD_PORT (or PORT) decides its port. */
+export function defaultUrl(env: Record<string, string | undefined> = {}): string {
+  const port = env.SWITCHBOARD_PORT || env.PORT;
+  return port && /^\d+$/.test(port) ? `http://localhost:${port}/mcp` : DEFAULT_URL;
+}
+
 /** The options of every client command. */
 export const CLIENT_OPTIONS = {
   json: { type: 'boolean' },

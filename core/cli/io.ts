@@ -13,7 +13,7 @@ export interface Output {
 export interface CliIO {
   stdout: Output;
   stderr: Output;
-  /** The environment: SWITCHBOARD_TOKEN, NO_COLOR, FORCE_COLOR, SWITCHBOARD_CONFIG, `${VAR}` in manifests. */
+  /** The environment: SWITCHBOARD_TOKEN, NO_COLOR, FORCE_COLOR, SWITCHBOARD_CONFIG, SWITCHBOARD_PORT (plugins' default URL), `${VAR}` in manifests. */
   env?: Record<string, string | undefined>;
   /** Where relative paths start (default: the process's working directory). */
   cwd?: string;

@@ -1,6 +1,6 @@
 /** `switchboard plugins [URL]`: the plugins of a running proxy, from its /readyz. */
 import { defineCommand } from './command.ts';
-import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, DEFAULT_URL, describeFailure, endpointOf, printJson, requestHeaders } from './client.ts';
+import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, DEFAULT_URL, defaultUrl, describeFailure, endpointOf, printJson, requestHeaders } from './client.ts';
 import { EXIT, UsageError, styleFor, table } from './io.ts';
 
 interface PluginRow {
@@ -20,7 +20,7 @@ const STATE_COLOURS = { ready: 'green', degraded: 'yellow', loading: 'yellow', d
 export const pluginsCommand = defineCommand({
   name: 'plugins',
   usage: 'switchboard plugins [URL] [--json] [--header "Name: value"]... [--token TOKEN]',
-  summary: `The plugins of a running proxy (default ${DEFAULT_URL}): kind, state, counts.`,
+  summary: `The plugins of a running proxy (default ${DEFAULT_URL}, or the port in SWITCHBOARD_PORT): kind, state, counts.`,
   details: `Reads the proxy's GET /readyz. Exits 1 when a required plugin is not ready, or the proxy cannot be read.
 
 options:
@@ -28,7 +28,7 @@ ${CLIENT_OPTIONS_HELP}`,
   options: CLIENT_OPTIONS,
   async run({ values, positionals }, io) {
     if (positionals.length > 1) throw new UsageError(`one URL at most, got ${positionals.length}`);
-    const target = positionals[0] ?? DEFAULT_URL;
+    const target = positionals[0] ?? defaultUrl(io.env);
     const readyz = new URL('/readyz', endpointOf(target));
     const headers = requestHeaders(values, io);
     let body: { ready: boolean; plugins: PluginRow[]; details?: string };
