@@ -89,7 +89,9 @@ test('in a checkout, a scaffold\'s test passes as printed (from the checkout) an
   await mkdir(join(ROOT, '.tmp'), { recursive: true });
   const dir = await mkdtemp(join(ROOT, '.tmp', 'scaffold-'));
   try {
-    const made = await exec(process.execPath, ['bin/switchboard.js', 'new', 'plugin', 'notes', '--dir', dir], { cwd: ROOT, env: cleanEnv() });
+    // As the README says to in a checkout: through the npm script.
+    const made = await exec('npm', ['run', 'switchboard', '--silent', '--', 'new', 'plugin', 'notes', '--dir', dir], { cwd: ROOT, env: cleanEnv() });
+    assert.match(made.stdout, /^ {2}npm run switchboard -- check \S+notes$/m, `the next steps are not in the form that works in a checkout:\n${made.stdout}`);
     const printed = made.stdout.match(/^ {2}(node --import tsx --test \S+)$/m)?.[1];
     assert.ok(printed, `new plugin printed no test command:\n${made.stdout}`);
     const fromCheckout = await exec(process.execPath, printed.split(' ').slice(1), { cwd: ROOT, env: cleanEnv() }).catch((error: { stdout: string; stderr: string }) => error);

@@ -54,9 +54,11 @@ options:
     const style = styleFor(io.stdout, io.env);
     const kind = values.remote !== undefined ? 'remote' : values.command !== undefined ? 'command' : 'in-process';
     const out = [`${style.paint('green', 'created')} ${shown}/ (${kind} plugin, prefix "${name}")`, ...Object.keys(files).map((file) => `  ${shown}/${file}`), '', 'next:'];
-    out.push(`  switchboard check ${shown}`);
+    // The next commands in the form this one was run in: through the checkout's npm script, or as the installed command.
+    const switchboard = io.env?.npm_lifecycle_event === 'switchboard' ? 'npm run switchboard --' : 'switchboard';
+    out.push(`  ${switchboard} check ${shown}`);
     if (kind === 'in-process') out.push(`  node --import tsx --test ${shown}/index.test.ts`);
-    out.push(`  switchboard serve${values.dir === undefined ? '' : ` --plugins ${relative(cwd, resolve(cwd, values.dir)) || '.'}`}    (then: switchboard list http://localhost:8490/mcp)`);
+    out.push(`  ${switchboard} serve${values.dir === undefined ? '' : ` --plugins ${relative(cwd, resolve(cwd, values.dir)) || '.'}`}    (then: ${switchboard} list http://localhost:8490/mcp)`);
     io.stdout.write(`${out.join('\n')}\n`);
     return EXIT.ok;
   },
