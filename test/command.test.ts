@@ -5,7 +5,8 @@
  */
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -132,6 +133,46 @@ test('no child process is left after shutdown (checked by pid, grandchildren inc
   await own.close();
   for (const pid of pids) assert.ok(await gone(pid), `process ${pid} survived the shutdown`);
   await Promise.all(sessions.map((s) => s.client.close().catch(() => {})));
+});
+
+test('an npx command without -y starts a server npx has yet to install (npx cannot ask on the MCP stream)', async () => {
+  // A package npx has never seen (a fresh folder each run), as an mcpServers entry copied without "-y" would name one.
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-npx-'));
+  await mkdir(join(dir, 'package'));
+  await writeFile(join(dir, 'package', 'package.json'), JSON.stringify({ name: 'switchboard-npx-fixture', version: '1.0.0', bin: { 'switchboard-npx-fixture': 'server.mjs' } }));
+  await writeFile(join(dir, 'package', 'server.mjs'), `#!/usr/bin/env node\nimport ${JSON.stringify(pathToFileURL(join(FIXTURES, 'stdio-plain.mjs')).href)};\n`, { mode: 0o755 });
+  await mkdir(join(dir, 'plugins', 'viaNpx'), { recursive: true });
+  await writeFile(join(dir, 'plugins', 'viaNpx', 'plugin.json'), JSON.stringify({ prefix: 'npx', command: { command: 'npx', args: ['--package', `file:${join(dir, 'package')}`, 'switchboard-npx-fixture'] }, timeoutMs: 60_000 }));
+  const own = await startProxy({ pluginDirs: [join(dir, 'plugins')], loadTimeoutMs: 60_000 });
+  try {
+    const status = own.switchboard.statuses().find((s) => s.prefix === 'npx')!;
+    assert.equal(status.state, 'ready', `the npx plugin did not start: ${status.error}`);
+    const client = await connect(own.url);
+    try {
+      assert.match(textOf(await client.client.callTool({ name: 'npx_pid' })), /^\d+$/);
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await own.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a command that ends at once is reported with what it last wrote to stderr', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-quits-'));
+  await mkdir(join(dir, 'quits'));
+  const script = "console.error('starting'); console.error(''); console.error('fatal: GITHUB_TOKEN is not set'); process.exit(3)";
+  await writeFile(join(dir, 'quits', 'plugin.json'), JSON.stringify({ prefix: 'quits', command: { command: process.execPath, args: ['-e', script] } }));
+  const own = await startProxy({ pluginDirs: [dir], loadTimeoutMs: 10_000 });
+  try {
+    const status = own.switchboard.statuses().find((s) => s.prefix === 'quits')!;
+    assert.equal(status.state, 'unavailable');
+    assert.match(status.error!, /plugin "quits" \(.*quits\): cannot start .*node.*: .*; its stderr ended with: "starting", "fatal: GITHUB_TOKEN is not set"$/, 'the error does not say why the process ended');
+  } finally {
+    await own.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('a command that does not exist is reported naming the plugin and the command', async () => {

@@ -35,6 +35,9 @@ const DRAIN_MS = 200;
 /** stderr lines longer than this are cut, and past this many a second dropped (and counted): a process that floods stderr must not flood the log. */
 const MAX_STDERR_LINE = 2000;
 const MAX_STDERR_LINES_PER_SECOND = 100;
+/** How much of its last stderr an error about a process that would not start quotes. */
+const STDERR_TAIL_LINES = 3;
+const STDERR_TAIL_CHARS = 300;
 
 export class ChildProcessTransport implements Transport {
   onclose?: () => void;
@@ -48,6 +51,8 @@ export class ChildProcessTransport implements Transport {
   #running = false;
   #closing = false;
   #ended = false;
+  /** Its last stderr lines (a few, cut short): why a process that ended at once ended, for the error. */
+  readonly #stderrTail: string[] = [];
 
   constructor(options: ChildOptions) {
     this.#options = options;
@@ -55,6 +60,11 @@ export class ChildProcessTransport implements Transport {
 
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /** The last lines the process wrote to stderr (at most STDERR_TAIL_LINES, each cut at STDERR_TAIL_CHARS). */
+  get stderrTail(): readonly string[] {
+    return this.#stderrTail;
   }
 
   start(): Promise<void> {
@@ -115,7 +125,12 @@ export class ChildProcessTransport implements Transport {
         }
       });
       const stderr = stderrLogger(log, child.pid);
-      createInterface({ input: child.stderr! }).on('line', stderr.line);
+      createInterface({ input: child.stderr! }).on('line', (line) => {
+        stderr.line(line);
+        if (!line.trim()) return;
+        this.#stderrTail.push(line.length > STDERR_TAIL_CHARS ? `${line.slice(0, STDERR_TAIL_CHARS)}...` : line);
+        if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();
+      });
       child.once('close', stderr.flush);
     });
   }

@@ -4,7 +4,7 @@
  * serving a request is ended to make room (its session gets a new one when it needs it again);
  * when every process is busy, the error says so, naming the limit.
  */
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Plugin } from '../../plugins/plugin.ts';
 import { SwitchboardError, messageOf } from '../../errors.ts';
 import { ChildProcessTransport } from './child-process.ts';
@@ -23,7 +23,7 @@ export async function connectCommand(plugin: Plugin, options: ConnectOptions): P
   const transport = new ChildProcessTransport({
     command: spec.command,
     args: spec.args ?? [],
-    env: spec.env,
+    env: withNpxAnswer(spec.command, spec.env),
     cwd: resolve(plugin.source.dir, spec.cwd ?? '.'),
     log: plugin.log,
     onSpawn: (pid) => plugin.processes.add(pid),
@@ -38,7 +38,11 @@ export async function connectCommand(plugin: Plugin, options: ConnectOptions): P
   } catch (error) {
     await transport.close().catch(() => {});
     slot.release();
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `command not found: ${spec.command}` : messageOf(error);
+    const tail = transport.stderrTail;
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `command not found: ${spec.command}`
+        : `${messageOf(error)}${tail.length ? `; its stderr ended with: ${tail.map((line) => JSON.stringify(line)).join(', ')}` : ''}`;
     throw new SwitchboardError('SB_BACKEND_UNAVAILABLE', plugin.scrub(`${plugin.label}: cannot start ${spec.command}: ${reason}`), {
       cause: error,
       culprit: plugin.source.display,
@@ -52,3 +56,15 @@ export async function connectCommand(plugin: Plugin, options: ConnectOptions): P
     }),
   };
 }
+
+/**
+ * `npx` asks before it installs a missing package, and a child's stdin is the MCP stream, never a
+ * terminal: without `-y` it gives up ("npx canceled due to missing packages and no YES option").
+ * Listing the command is the answer, so it is given, as `npx -y` does; the plugin's own `env`
+ * can still say `"npm_config_yes": "false"`.
+ */
+export function withNpxAnswer(command: string, env: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!/^npx(?:\.cmd)?$/i.test(basename(command))) return env;
+  return { npm_config_yes: 'true', ...env };
+}
+
