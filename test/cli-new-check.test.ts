@@ -198,7 +198,7 @@ test('a plain index.js in a folder outside the project loads on every Node: ES m
     // A package.json that says no type, as `npm init` writes it.
     await mkdir(join(dir, 'typeless', 'esm2'), { recursive: true });
     await writeFile(join(dir, 'typeless', 'package.json'), JSON.stringify({ name: 'my-plugins', version: '1.0.0' }));
-    await writeFile(join(dir, 'typeless', 'esm2', 'index.js'), `const manifest = ${manifest('esm2')};\nexport default manifest;\n`);
+    await writeFile(join(dir, 'typeless', 'esm2', 'index.js'), `#!/usr/bin/env node\nconst manifest = ${manifest('esm2')};\nexport default manifest;\n`);
     // tsc's CommonJS output of `export default {...}`.
     await mkdir(join(dir, 'bare', 'tsc'), { recursive: true });
     await writeFile(join(dir, 'bare', 'tsc', 'index.js'), `"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\nexports.default = ${manifest('tsc')};\n`);

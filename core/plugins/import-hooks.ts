@@ -111,7 +111,8 @@ function hasModuleSyntax(path: string): boolean {
     return false;
   }
   try {
-    new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: path });
+    // A `#!` line is allowed at the start of either kind of file, and nowhere else.
+    new Script(`(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!.*/, '')}\n})`, { filename: path });
     return false;
   } catch (error) {
     return error instanceof SyntaxError && MODULE_SYNTAX.test(error.message);
