@@ -159,16 +159,46 @@ test('an npx command without -y starts a server npx has yet to install (npx cann
   }
 });
 
+test("a removed plugin's secrets stay scrubbed from the log while its calls in progress finish", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-removed-secret-'));
+  const secret = 'sk-live-REMOVED-BUT-STILL-SECRET-0123456789';
+  await mkdir(join(dir, 'teller'));
+  await writeFile(
+    join(dir, 'teller', 'plugin.json'),
+    JSON.stringify({ prefix: 'teller', timeoutMs: 10_000, command: { command: process.execPath, args: ['--import', 'tsx', join(FIXTURES, 'stdio-server.ts')], cwd: ROOT, env: { API_KEY: secret } } }),
+  );
+  const own = await startProxy({ pluginDirs: [dir], watch: true, watchDebounceMs: 100 });
+  try {
+    const client = await connect(own.url);
+    try {
+      const call = client.client.callTool({ name: 'teller_tell', arguments: { name: 'API_KEY', ms: 1500 } });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await rm(join(dir, 'teller'), { recursive: true });
+      assert.equal(textOf(await call), 'told', 'the call in progress finished on the removed plugin');
+      const told = await until(() => own.logs().find((line) => String(line.msg).startsWith('API_KEY is')), 'the stderr line of the removed plugin');
+      assert.equal(told.msg, 'API_KEY is ***', "a removed plugin's secret reached the log");
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await own.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a command that ends at once is reported with what it last wrote to stderr', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-quits-'));
   await mkdir(join(dir, 'quits'));
-  const script = "console.error('starting'); console.error(''); console.error('fatal: GITHUB_TOKEN is not set'); process.exit(3)";
-  await writeFile(join(dir, 'quits', 'plugin.json'), JSON.stringify({ prefix: 'quits', command: { command: process.execPath, args: ['-e', script] } }));
+  // The last line quotes a secret of the manifest's env past the point where a quoted line is cut.
+  const script = "console.error('starting'); console.error(''); console.error('fatal: GITHUB_TOKEN is not set'); console.error('x'.repeat(280) + ' key=' + process.env.API_KEY); process.exit(3)";
+  const secret = 'sk-live-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  await writeFile(join(dir, 'quits', 'plugin.json'), JSON.stringify({ prefix: 'quits', command: { command: process.execPath, args: ['-e', script], env: { API_KEY: secret } } }));
   const own = await startProxy({ pluginDirs: [dir], loadTimeoutMs: 10_000 });
   try {
     const status = own.switchboard.statuses().find((s) => s.prefix === 'quits')!;
     assert.equal(status.state, 'unavailable');
-    assert.match(status.error!, /plugin "quits" \(.*quits\): cannot start .*node.*: .*; its stderr ended with: "starting", "fatal: GITHUB_TOKEN is not set"$/, 'the error does not say why the process ended');
+    assert.match(status.error!, /plugin "quits" \(.*quits\): cannot start .*node.*: .*; its stderr ended with: "starting", "fatal: GITHUB_TOKEN is not set", "x{280} key=\*\*\*"$/, 'the error does not say why the process ended');
+    assert.ok(!status.error!.includes(secret.slice(0, 12)), `the error quotes part of a secret: ${status.error}`);
   } finally {
     await own.close();
     await rm(dir, { recursive: true, force: true });

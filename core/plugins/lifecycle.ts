@@ -140,10 +140,9 @@ export class PluginLifecycle {
     for (const plugin of [entry.plugin, entry.candidate]) if (plugin) this.#stopRetrying(plugin);
     const run = entry.queue.then(async () => {
       this.#entries.delete(sourceId);
-      this.#options.secrets?.delete(sourceId);
       entry.candidate = undefined;
       const plugin = entry.plugin;
-      if (!plugin) return;
+      if (!plugin) return void this.#forgetSecrets(sourceId);
       entry.plugin = undefined;
       this.#options.registry.remove(plugin);
       plugin.log.info(`unmounted ${plugin.label}: ${reason}`);
@@ -151,10 +150,16 @@ export class PluginLifecycle {
       // Requests in progress finish on the removed version, as they do on a reloaded one: within the plugin's timeout.
       const retiring = this.#retire(plugin, reason, plugin.timeoutMs);
       this.#reconsider();
-      await retiring;
+      // Its secrets are scrubbed from logs and errors as long as its requests and processes may still print them.
+      await retiring.finally(() => this.#forgetSecrets(sourceId));
     });
     entry.queue = run.catch(() => {});
     return run;
+  }
+
+  /** Stops scrubbing a removed source's secrets, unless the source came back meanwhile (and set its own). */
+  #forgetSecrets(sourceId: string): void {
+    if (!this.#entries.has(sourceId)) this.#options.secrets?.delete(sourceId);
   }
 
   /** Every source's state, mounted or not. */

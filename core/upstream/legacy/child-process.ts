@@ -35,9 +35,8 @@ const DRAIN_MS = 200;
 /** stderr lines longer than this are cut, and past this many a second dropped (and counted): a process that floods stderr must not flood the log. */
 const MAX_STDERR_LINE = 2000;
 const MAX_STDERR_LINES_PER_SECOND = 100;
-/** How much of its last stderr an error about a process that would not start quotes. */
+/** How many of its last stderr lines an error about a process that would not start quotes. */
 const STDERR_TAIL_LINES = 3;
-const STDERR_TAIL_CHARS = 300;
 
 export class ChildProcessTransport implements Transport {
   onclose?: () => void;
@@ -51,7 +50,7 @@ export class ChildProcessTransport implements Transport {
   #running = false;
   #closing = false;
   #ended = false;
-  /** Its last stderr lines (a few, cut short): why a process that ended at once ended, for the error. */
+  /** Its last stderr lines (a few, as long as the log's): why a process that ended at once ended, for the error. */
   readonly #stderrTail: string[] = [];
 
   constructor(options: ChildOptions) {
@@ -62,7 +61,7 @@ export class ChildProcessTransport implements Transport {
     return this.#child?.pid;
   }
 
-  /** The last lines the process wrote to stderr (at most STDERR_TAIL_LINES, each cut at STDERR_TAIL_CHARS). */
+  /** The last lines the process wrote to stderr (at most STDERR_TAIL_LINES), uncut: scrub secrets from them before cutting them short. */
   get stderrTail(): readonly string[] {
     return this.#stderrTail;
   }
@@ -128,7 +127,7 @@ export class ChildProcessTransport implements Transport {
       createInterface({ input: child.stderr! }).on('line', (line) => {
         stderr.line(line);
         if (!line.trim()) return;
-        this.#stderrTail.push(line.length > STDERR_TAIL_CHARS ? `${line.slice(0, STDERR_TAIL_CHARS)}...` : line);
+        this.#stderrTail.push(line.slice(0, MAX_STDERR_LINE));
         if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();
       });
       child.once('close', stderr.flush);

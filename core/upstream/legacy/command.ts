@@ -38,7 +38,8 @@ export async function connectCommand(plugin: Plugin, options: ConnectOptions): P
   } catch (error) {
     await transport.close().catch(() => {});
     slot.release();
-    const tail = transport.stderrTail;
+    // Each line scrubbed whole, then cut: a secret cut in two would no longer be recognised.
+    const tail = transport.stderrTail.map((line) => shorten(plugin.scrub(line), STDERR_QUOTE_CHARS));
     const reason =
       (error as NodeJS.ErrnoException).code === 'ENOENT'
         ? `command not found: ${spec.command}`
@@ -55,6 +56,13 @@ export async function connectCommand(plugin: Plugin, options: ConnectOptions): P
       await transport.close();
     }),
   };
+}
+
+/** How much of each stderr line the error quotes. */
+const STDERR_QUOTE_CHARS = 300;
+
+function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}...` : text;
 }
 
 /**
