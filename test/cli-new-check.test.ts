@@ -199,6 +199,12 @@ test('a plain index.js in a folder outside the project loads on every Node: ES m
     await mkdir(join(dir, 'typeless', 'esm2'), { recursive: true });
     await writeFile(join(dir, 'typeless', 'package.json'), JSON.stringify({ name: 'my-plugins', version: '1.0.0' }));
     await writeFile(join(dir, 'typeless', 'esm2', 'index.js'), `#!/usr/bin/env node\nconst manifest = ${manifest('esm2')};\nexport default manifest;\n`);
+    // Syntax that fails as CommonJS only for clashing with its names, and top-level await (Node 22+ detects both).
+    await mkdir(join(dir, 'bare', 'tla'), { recursive: true });
+    await writeFile(
+      join(dir, 'bare', 'tla', 'index.js'),
+      `const __dirname = import.meta.dirname;\nconst { basename } = await import('node:path');\nexport default { prefix: basename(__dirname), remote: { url: ${JSON.stringify(upstream.url)} } };\n`,
+    );
     // tsc's CommonJS output of `export default {...}`.
     await mkdir(join(dir, 'bare', 'tsc'), { recursive: true });
     await writeFile(join(dir, 'bare', 'tsc', 'index.js'), `"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\nexports.default = ${manifest('tsc')};\n`);
@@ -206,9 +212,9 @@ test('a plain index.js in a folder outside the project loads on every Node: ES m
     await mkdir(join(dir, 'bare', 'cjs'), { recursive: true });
     await writeFile(join(dir, 'bare', 'cjs', 'index.js'), `module.exports = ${manifest('cjs')};\n`);
 
-    const checked = await cli.run(['check', join(dir, 'bare', 'esm'), join(dir, 'typeless', 'esm2'), join(dir, 'bare', 'tsc'), join(dir, 'bare', 'cjs')]);
+    const checked = await cli.run(['check', join(dir, 'bare', 'esm'), join(dir, 'typeless', 'esm2'), join(dir, 'bare', 'tla'), join(dir, 'bare', 'tsc'), join(dir, 'bare', 'cjs')]);
     assert.equal(checked.code, 0, `check of plain index.js folders: ${checked.stdout}${checked.stderr}`);
-    for (const [folder, prefix] of [['bare/esm', 'esm'], ['typeless/esm2', 'esm2'], ['bare/tsc', 'tsc'], ['bare/cjs', 'cjs']]) {
+    for (const [folder, prefix] of [['bare/esm', 'esm'], ['typeless/esm2', 'esm2'], ['bare/tla', 'tla'], ['bare/tsc', 'tsc'], ['bare/cjs', 'cjs']]) {
       assert.ok(checked.stdout.includes(`ok       ${join(dir, folder)}: remote, prefix "${prefix}"`), `check of ${folder}: ${checked.stdout}`);
     }
     assert.doesNotMatch(checked.stderr, /MODULE_TYPELESS_PACKAGE_JSON/, "Node warned about the folder's package.json, as it would at every start");
@@ -217,7 +223,7 @@ test('a plain index.js in a folder outside the project loads on every Node: ES m
     try {
       const listed = await cli.run(['list', proxy.url]);
       assert.equal(listed.code, 0, listed.stderr);
-      for (const prefix of ['esm', 'esm2', 'tsc', 'cjs']) assert.match(listed.stdout, new RegExp(`^  ${prefix}_example_hello_world  `, 'm'), `the ${prefix} plugin is not listed: ${listed.stdout}`);
+      for (const prefix of ['esm', 'esm2', 'tla', 'tsc', 'cjs']) assert.match(listed.stdout, new RegExp(`^  ${prefix}_example_hello_world  `, 'm'), `the ${prefix} plugin is not listed: ${listed.stdout}`);
     } finally {
       await proxy.stop();
     }

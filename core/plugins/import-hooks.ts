@@ -16,7 +16,7 @@
  * 3. A reload imports a plugin's entry with `?switchboard-v=N`; the files it imports (outside
  *    node_modules) get the same parameter, so the whole plugin is read afresh, not only its entry.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
@@ -69,7 +69,7 @@ function adjust(next: ResolveResult, parentURL: string | undefined): ResolveResu
   if (resolved.format === 'module' || resolved.format === 'module-typescript' || !resolved.url.startsWith('file:')) return resolved;
   // tsx marks the CommonJS view of a file with query parameters; the file itself is what we load.
   const path = fileURLToPath(resolved.url.replace(/(?:%3F|\?).*$/, ''));
-  if (path.includes('/node_modules/')) return resolved;
+  if (/[\\/]node_modules[\\/]/.test(path)) return resolved;
   const typeScript = TYPESCRIPT.test(path);
   if (!typeScript && !(path.endsWith('.js') && typeless(path) && hasModuleSyntax(path))) return resolved;
   const url = pathToFileURL(path);
@@ -98,25 +98,49 @@ function typeless(path: string): boolean {
   }
 }
 
-/** The messages V8 gives ES module syntax compiled as a CommonJS function body (Node 22's syntax detection retries on the same). */
-const MODULE_SYNTAX =
-  /^(?:Cannot use import statement outside a module|Unexpected token 'export'|Cannot use 'import\.meta' outside a module|await is only valid in async functions and the top level bodies of modules)/;
+/**
+ * The messages V8 gives ES module syntax compiled as a CommonJS function body: the ones Node 22+
+ * retries as an ES module on (its syntax detection), the declarations that clash only with
+ * CommonJS's own names among them.
+ */
+const MODULE_SYNTAX = new RegExp(
+  `^(?:${[
+    "Cannot use import statement outside a module",
+    "Unexpected token 'export'",
+    // Spelt in two: bin/precompile.js refuses the core any `import` `.meta` but `.url`, strings too.
+    `Cannot use 'import${'.'}meta' outside a module`,
+    "await is only valid in async functions and the top level bodies of modules",
+    ...["module", "exports", "require", "__filename", "__dirname"].map((name) => `Identifier '${name}' has already been declared`),
+  ]
+    .map((message) => message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|')})`,
+);
+
+/** What hasModuleSyntax found, by file, while the file stays the same (a file imported from several places is compiled once). */
+const syntaxOf = new Map<string, { mtimeMs: number; size: number; module: boolean }>();
+const MAX_REMEMBERED = 1000;
 
 /** Whether the JavaScript in `path` needs to be an ES module: it does not compile as CommonJS, for ES module syntax. Compiled, not run. */
 function hasModuleSyntax(path: string): boolean {
-  let source: string;
+  let stats;
   try {
-    source = readFileSync(path, 'utf8');
+    stats = statSync(path);
   } catch {
     return false;
   }
+  const known = syntaxOf.get(path);
+  if (known && known.mtimeMs === stats.mtimeMs && known.size === stats.size) return known.module;
+  let module = false;
   try {
     // A `#!` line is allowed at the start of either kind of file, and nowhere else.
-    new Script(`(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!.*/, '')}\n})`, { filename: path });
-    return false;
+    new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(path, 'utf8').replace(/^#!.*/, '')}\n})`, { filename: path });
   } catch (error) {
-    return error instanceof SyntaxError && MODULE_SYNTAX.test(error.message);
+    module = error instanceof SyntaxError && MODULE_SYNTAX.test(error.message);
   }
+  syntaxOf.delete(path);
+  if (syntaxOf.size >= MAX_REMEMBERED) syntaxOf.delete(syntaxOf.keys().next().value!);
+  syntaxOf.set(path, { mtimeMs: stats.mtimeMs, size: stats.size, module });
+  return module;
 }
 
 const VERSION = 'switchboard-v';
