@@ -1,9 +1,12 @@
 /** "Did you mean ...?": the known word nearest to a mistyped one (config keys, CLI flags). */
 
-/** The known word nearest to a mistyped one (edit distance at most 3, case ignored), if any. */
+/**
+ * The known word nearest to a mistyped one, if any: case ignored, at most 3 edits and at most
+ * half the word's length (`log` is not a typo of `port`).
+ */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
-  let bestDistance = 4;
+  let bestDistance = Math.min(3, Math.ceil(word.length / 2)) + 1;
   for (const candidate of candidates) {
     const d = distance(word.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [candidate, d];

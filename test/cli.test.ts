@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FIXTURES, ROOT, freePort, startProxy, type RunningProxy } from './helpers.ts';
+import { defaultUrl } from '../core/cli/client.ts';
 import { cleanEnv, installCli, type InstalledCli } from './cli-install.ts';
 import { buildArguments, buildPromptArguments } from '../core/cli/arguments.ts';
 
@@ -255,6 +256,15 @@ test('--help on every command, and switchboard --help lists them all', async () 
   }
 });
 
+test('the default URL of plugins follows the port serve would take from the environment', () => {
+  assert.equal(defaultUrl({}), 'http://localhost:8490/mcp');
+  assert.equal(defaultUrl({ SWITCHBOARD_PORT: ' 18495 ' }), 'http://localhost:18495/mcp', 'trimmed, as serve trims it');
+  assert.equal(defaultUrl({ PORT: '18494' }), 'http://localhost:18494/mcp');
+  assert.equal(defaultUrl({ SWITCHBOARD_PORT: '', PORT: '18494' }), 'http://localhost:8490/mcp', 'an empty SWITCHBOARD_PORT leaves serve on its default, PORT unread');
+  assert.throws(() => defaultUrl({ SWITCHBOARD_PORT: '70000' }), /SWITCHBOARD_PORT="70000" is not a port \(1-65535\); give the URL/);
+  assert.throws(() => defaultUrl({ PORT: 'eighty' }), /PORT="eighty" is not a port/);
+});
+
 test('an unknown flag or command is a usage error (exit 2) naming it', async () => {
   for (const command of ['serve', 'plugins', 'list', 'call', 'get', 'read', 'check', 'new']) {
     const { code, stderr } = await switchboard(command, '--frobnicate');
@@ -268,6 +278,8 @@ test('an unknown flag or command is a usage error (exit 2) naming it', async () 
   for (const [args, line] of [
     [['serve', '--prot', '1'], "switchboard serve: Unknown option '--prot' (did you mean --port?)"],
     [['list', '--jsn', 'http://localhost:1/mcp'], "switchboard list: Unknown option '--jsn' (did you mean --json?)"],
+    [['list', '--hlep'], "switchboard list: Unknown option '--hlep' (did you mean --help?)"],
+    [['serve', '--log', 'x'], "switchboard serve: Unknown option '--log'"],
   ] as const) {
     const typo = await switchboard(...args);
     assert.equal(typo.code, 2, `${args.join(' ')}: ${typo.stderr}`);

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { withNpxAnswer } from '../core/upstream/legacy/command.ts';
 import { FIXTURES, ROOT, alive, connect, gone, startProxy, textOf, until, type Connected, type RunningProxy } from './helpers.ts';
 
 let proxy: RunningProxy;
@@ -133,6 +134,14 @@ test('no child process is left after shutdown (checked by pid, grandchildren inc
   await own.close();
   for (const pid of pids) assert.ok(await gone(pid), `process ${pid} survived the shutdown`);
   await Promise.all(sessions.map((s) => s.client.close().catch(() => {})));
+});
+
+test('npx, and only npx, is told yes unless the manifest says otherwise', () => {
+  assert.deepEqual(withNpxAnswer('npx', { TZ: 'UTC' }), { npm_config_yes: 'true', TZ: 'UTC' });
+  assert.deepEqual(withNpxAnswer('/usr/local/bin/npx', undefined), { npm_config_yes: 'true' });
+  assert.deepEqual(withNpxAnswer('npx', { npm_config_yes: 'false' }), { npm_config_yes: 'false' }, 'the manifest env has the last word');
+  assert.equal(withNpxAnswer('uvx', undefined), undefined);
+  assert.deepEqual(withNpxAnswer('node', { A: '1' }), { A: '1' });
 });
 
 test('an npx command without -y starts a server npx has yet to install (npx cannot ask on the MCP stream)', async () => {

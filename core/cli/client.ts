@@ -16,10 +16,17 @@ const CLIENT_INFO = { name: 'switchboard-cli', version: VERSION };
 /** The default endpoint, where `switchboard serve` listens. */
 export const DEFAULT_URL = 'http://localhost:8490/mcp';
 
-/** Where a `switchboard serve` started with the same environment listens: SWITCHBOARD_PORT (or PORT) decides its port. */
+/**
+ * Where a `switchboard serve` started with the same environment listens: the port in
+ * SWITCHBOARD_PORT (or PORT), read as serve reads it; a value that is no port is a usage error.
+ */
 export function defaultUrl(env: Record<string, string | undefined> = {}): string {
-  const port = env.SWITCHBOARD_PORT || env.PORT;
-  return port && /^\d+$/.test(port) ? `http://localhost:${port}/mcp` : DEFAULT_URL;
+  const name = env.SWITCHBOARD_PORT !== undefined ? 'SWITCHBOARD_PORT' : 'PORT';
+  const raw = env[name]?.trim();
+  if (!raw) return DEFAULT_URL;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) throw new UsageError(`${name}=${JSON.stringify(env[name])} is not a port (1-65535); give the URL`);
+  return `http://localhost:${port}/mcp`;
 }
 
 /** The options of every client command. */

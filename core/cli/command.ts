@@ -44,7 +44,7 @@ export async function runCommand(command: Command, argv: string[], io: CliIO): P
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...command.options, help: { type: 'boolean', short: 'h' } } }) as typeof parsed;
   } catch (error) {
-    return usageError(command, withHint((error as Error).message, Object.keys(command.options)), io);
+    return usageError(command, withHint((error as Error).message, [...Object.keys(command.options), 'help']), io);
   }
   if (parsed.values.help) {
     io.stdout.write(helpOf(command));

@@ -74,7 +74,7 @@ function entrySource(origin: McpServersOrigin, key: string): PluginSource {
   return {
     id: `${origin.file}#${origin.key ?? 'mcpServers'}.${key}`,
     display: `${origin.display}#${origin.key ?? 'mcpServers'}.${key}`,
-    description: `mcpServers entry "${key}" in ${origin.display}`,
+    description: `${origin.key ?? 'mcpServers'} entry "${key}" in ${origin.display}`,
     dir: origin.dir,
   };
 }
