@@ -42,10 +42,14 @@ after(() => proxy?.close());
 
 // A session's processes end a moment after its DELETE is answered (stdin closed, then signals):
 // each test starts with none running but the proxy's own (which gives way when needed).
+// The proxy's own may be starting again (it gave way in the test before): then it is not idle yet,
+// and cannot make room, so each test waits until every process in use is an idle holder.
 beforeEach(async () => {
   const plugin = proxy.switchboard.registry.get('stdio')!;
+  const slots = plugin.processSlots;
+  const settled = () => plugin.processes.size <= 1 && slots.used === slots.holders.size && [...slots.holders].every((holder) => !holder.busy);
   const end = Date.now() + 10_000;
-  while (plugin.processes.size > 1 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (!settled() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 50));
 });
 
 test('each client session gets its own process; the manifest env reaches it; its stderr is logged with the plugin', async () => {
