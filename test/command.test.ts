@@ -35,6 +35,31 @@ async function stdioPluginDir(maxProcesses: number): Promise<string> {
   return dir;
 }
 
+/**
+ * A proxy of its own over a temporary plugin directory holding one `plugin.json` (`folder`),
+ * for `body`; the proxy closed and the directory removed afterwards.
+ */
+async function withOwnProxy(
+  folder: string,
+  manifest: Record<string, unknown>,
+  options: Omit<Parameters<typeof startProxy>[0], 'pluginDirs'>,
+  body: (own: RunningProxy, dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), `switchboard-${folder}-`));
+  try {
+    await mkdir(join(dir, folder));
+    await writeFile(join(dir, folder, 'plugin.json'), JSON.stringify(manifest));
+    const own = await startProxy({ pluginDirs: [dir], ...options });
+    try {
+      await body(own, dir);
+    } finally {
+      await own.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 before(async () => {
   proxy = await startProxy({ pluginDirs: [await stdioPluginDir(2)] });
 });
@@ -173,15 +198,9 @@ test('an npx command without -y starts a server npx has yet to install (npx cann
 });
 
 test("a removed plugin's secrets stay scrubbed from the log while its calls in progress finish", async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'switchboard-removed-secret-'));
   const secret = 'sk-live-REMOVED-BUT-STILL-SECRET-0123456789';
-  await mkdir(join(dir, 'teller'));
-  await writeFile(
-    join(dir, 'teller', 'plugin.json'),
-    JSON.stringify({ prefix: 'teller', timeoutMs: 10_000, command: { command: process.execPath, args: ['--import', 'tsx', join(FIXTURES, 'stdio-server.ts')], cwd: ROOT, env: { API_KEY: secret } } }),
-  );
-  const own = await startProxy({ pluginDirs: [dir], watch: true, watchDebounceMs: 100 });
-  try {
+  const manifest = { prefix: 'teller', timeoutMs: 10_000, command: { command: process.execPath, args: ['--import', 'tsx', join(FIXTURES, 'stdio-server.ts')], cwd: ROOT, env: { API_KEY: secret } } };
+  await withOwnProxy('teller', manifest, { watch: true, watchDebounceMs: 100 }, async (own, dir) => {
     const client = await connect(own.url);
     try {
       const call = client.client.callTool({ name: 'teller_tell', arguments: { name: 'API_KEY', ms: 1500 } });
@@ -193,41 +212,25 @@ test("a removed plugin's secrets stay scrubbed from the log while its calls in p
     } finally {
       await client.close();
     }
-  } finally {
-    await own.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a command that ends at once is reported with what it last wrote to stderr', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'switchboard-quits-'));
-  await mkdir(join(dir, 'quits'));
   // The last line quotes a secret of the manifest's env past the point where a quoted line is cut.
   const script = "console.error('starting'); console.error(''); console.error('fatal: GITHUB_TOKEN is not set'); console.error('x'.repeat(280) + ' key=' + process.env.API_KEY); process.exit(3)";
   const secret = 'sk-live-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-  await writeFile(join(dir, 'quits', 'plugin.json'), JSON.stringify({ prefix: 'quits', command: { command: process.execPath, args: ['-e', script], env: { API_KEY: secret } } }));
-  const own = await startProxy({ pluginDirs: [dir], loadTimeoutMs: 10_000 });
-  try {
+  await withOwnProxy('quits', { prefix: 'quits', command: { command: process.execPath, args: ['-e', script], env: { API_KEY: secret } } }, { loadTimeoutMs: 10_000 }, async (own) => {
     const status = own.switchboard.statuses().find((s) => s.prefix === 'quits')!;
     assert.equal(status.state, 'unavailable');
     assert.match(status.error!, /plugin "quits" \(.*quits\): cannot start .*node.*: .*; its stderr ended with: "starting", "fatal: GITHUB_TOKEN is not set", "x{280} key=\*\*\*"$/, 'the error does not say why the process ended');
     assert.ok(!status.error!.includes(secret.slice(0, 12)), `the error quotes part of a secret: ${status.error}`);
-  } finally {
-    await own.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a command that does not exist is reported naming the plugin and the command', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'switchboard-nocommand-'));
-  await mkdir(join(dir, 'ghost'));
-  await writeFile(join(dir, 'ghost', 'plugin.json'), JSON.stringify({ prefix: 'ghost', command: { command: 'no-such-program-anywhere' } }));
-  const own = await startProxy({ pluginDirs: [dir], loadTimeoutMs: 5000 });
-  try {
+  await withOwnProxy('ghost', { prefix: 'ghost', command: { command: 'no-such-program-anywhere' } }, { loadTimeoutMs: 5000 }, async (own) => {
     const status = own.switchboard.statuses().find((s) => s.prefix === 'ghost')!;
     assert.equal(status.state, 'unavailable');
     assert.match(status.error!, /plugin "ghost" \(.*ghost\): cannot start no-such-program-anywhere: command not found: no-such-program-anywhere/);
-  } finally {
-    await own.close();
-  }
+  });
 });
