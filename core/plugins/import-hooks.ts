@@ -71,7 +71,8 @@ function adjust(next: ResolveResult, parentURL: string | undefined): ResolveResu
   const path = fileURLToPath(resolved.url.replace(/(?:%3F|\?).*$/, ''));
   if (/[\\/]node_modules[\\/]/.test(path)) return resolved;
   const typeScript = TYPESCRIPT.test(path);
-  if (!typeScript && !(path.endsWith('.js') && typeless(path) && hasModuleSyntax(path))) return resolved;
+  // The syntax first: it is remembered per file, while the package.json walk would be done again on every import of a CommonJS file.
+  if (!typeScript && !(path.endsWith('.js') && hasModuleSyntax(path) && typeless(path))) return resolved;
   const url = pathToFileURL(path);
   const version = versionOf(resolved.url);
   if (version) url.searchParams.set(VERSION, version);
